@@ -1,0 +1,106 @@
+import { sidecarError } from '../errors.ts';
+import { buildMatchWhere } from './match.ts';
+import type { ActionStatus, DATE_COMPARE, ORDER_BY, PARTIAL_ARGS_MATCHING } from './schemas.ts';
+import { LIST_CAP } from './schemas.ts';
+import { ACTION_COLUMNS } from './sql.ts';
+
+/** The keys of `as_get_scheduled_actions`, normalised (defaults applied, dates parsed, args canonical). */
+export interface ListFilter {
+  hook: string;
+  args: { canonical: string; value: unknown } | null;
+  partialArgsMatching: (typeof PARTIAL_ARGS_MATCHING)[number];
+  date: Date | null;
+  dateCompare: (typeof DATE_COMPARE)[number];
+  modified: Date | null;
+  modifiedCompare: (typeof DATE_COMPARE)[number];
+  group: string;
+  statuses: ActionStatus[];
+  claimed: boolean | string | null;
+  perPage: number;
+  offset: number;
+  orderBy: (typeof ORDER_BY)[number];
+  order: 'ASC' | 'DESC';
+  search: string;
+}
+
+const ORDER_COLUMNS: Record<ListFilter['orderBy'], string | null> = {
+  date: 'scheduled_at',
+  hook: 'hook',
+  group: 'group_name',
+  modified: 'last_attempt_at',
+  action_id: 'id',
+  none: null,
+};
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** One `args LIKE` pattern per pair (object) or element (array), each in canonical text. */
+function likePatterns(value: unknown, canonicalOf: (v: unknown) => string): string[] {
+  if (Array.isArray(value)) return value.map((item) => `%${escapeLike(canonicalOf(item))}%`);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).map(([key, item]) => `%${escapeLike(`${canonicalOf(key)}:${canonicalOf(item)}`)}%`);
+  }
+  return [];
+}
+
+export interface BuiltListQuery {
+  text: string;
+  values: unknown[];
+  countText: string;
+  countValues: unknown[];
+}
+
+/**
+ * The list statement for a filter. Only the column names of the closed `ORDER_COLUMNS` map and fixed
+ * operators enter the text; every value is a parameter. `count(*) OVER ()` gives the total in the same
+ * pass; the count statement is for an offset past the last row.
+ */
+export function buildListQuery(schema: string, filter: ListFilter, canonicalOf: (v: unknown) => string): BuiltListQuery {
+  const values: unknown[] = [];
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const conditions: string[] = [];
+  const exactArgs = filter.args !== null && filter.partialArgsMatching === 'off' ? filter.args.canonical : null;
+  const match = buildMatchWhere({ hook: filter.hook, group: filter.group, args: exactArgs }, values);
+  if (match.where !== 'TRUE') conditions.push(match.where);
+
+  if (filter.args !== null && filter.partialArgsMatching === 'like') {
+    for (const pattern of likePatterns(filter.args.value, canonicalOf)) conditions.push(`args LIKE ${param(pattern)}::text`);
+  }
+  if (filter.args !== null && filter.partialArgsMatching === 'json') {
+    const value = filter.args.value;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw sidecarError('validation_failed', 'partial_args_matching "json" needs args as a JSON object.');
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (item !== null && typeof item === 'object') {
+        throw sidecarError('validation_failed', 'partial_args_matching "json" compares scalar values only (string, number, boolean).');
+      }
+      conditions.push(`(args::jsonb -> ${param(key)}::text) = ${param(canonicalOf(item))}::jsonb`);
+    }
+  }
+  if (filter.date !== null) conditions.push(`scheduled_at ${filter.dateCompare} ${param(filter.date)}::timestamptz`);
+  if (filter.modified !== null) conditions.push(`last_attempt_at ${filter.modifiedCompare} ${param(filter.modified)}::timestamptz`);
+  if (filter.statuses.length > 0) conditions.push(`status = ANY(${param(filter.statuses)}::text[])`);
+  if (filter.claimed === true) conditions.push('claim_token IS NOT NULL');
+  else if (filter.claimed === false) conditions.push('claim_token IS NULL');
+  else if (typeof filter.claimed === 'string') conditions.push(`claim_token::text = ${param(filter.claimed)}::text`);
+  if (filter.search !== '') {
+    const pattern = param(`%${escapeLike(filter.search)}%`);
+    const exact = param(filter.search);
+    conditions.push(`(hook LIKE ${pattern}::text OR args LIKE ${pattern}::text OR claim_token::text = ${exact}::text)`);
+  }
+
+  const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+  const countValues = [...values];
+  const column = ORDER_COLUMNS[filter.orderBy];
+  const orderBy = column === null ? '' : `ORDER BY ${column} ${filter.order} NULLS LAST${column === 'id' ? '' : `, id ${filter.order}`}`;
+  const limit = filter.perPage <= 0 ? LIST_CAP : Math.min(filter.perPage, LIST_CAP);
+  const text = `SELECT ${ACTION_COLUMNS}, count(*) OVER ()::integer AS total FROM ${schema}.actions ${where} ${orderBy}
+    LIMIT ${param(limit)}::integer OFFSET ${param(filter.offset)}::integer`;
+  return { text, values, countText: `SELECT count(*)::integer AS total FROM ${schema}.actions ${where}`, countValues };
+}

@@ -1,0 +1,171 @@
+import { Type, type Static } from 'typebox';
+
+/**
+ * Route schemas of the actions feature: the only validation, the serializer, and the source of
+ * `openapi.yaml`. Bodies are strict (no coercion, unknown keys refused); query strings are coerced.
+ */
+
+export const ACTION_STATUSES = ['pending', 'in-progress', 'complete', 'failed', 'canceled'] as const;
+export type ActionStatus = (typeof ACTION_STATUSES)[number];
+export const LIVE_STATUSES = ['pending', 'in-progress'] as const satisfies readonly ActionStatus[];
+
+export const SCHEDULE_TYPES = ['async', 'single', 'interval', 'cron'] as const;
+export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
+
+export const ORDER_BY = ['date', 'hook', 'group', 'modified', 'action_id', 'none'] as const;
+export const DATE_COMPARE = ['!=', '>', '>=', '<', '<=', '='] as const;
+export const PARTIAL_ARGS_MATCHING = ['off', 'like', 'json'] as const;
+export const LIST_CAP = 10_000;
+
+const strict = { additionalProperties: false } as const;
+
+/** A string enum whose static type is the union of its values (Type.Literal over `.map` loses them). */
+export function oneOfStrings<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+export const Hook = Type.String({ minLength: 1, maxLength: 191, description: 'Hook name, 1–191 characters.' });
+const HookOrAny = Type.String({ maxLength: 191, description: 'Hook name; empty means any hook.' });
+const Group = Type.String({ maxLength: 191, description: 'Group slug, 0–191 characters.' });
+export const Args = Type.Union([Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())], {
+  description: 'A JSON array or object; its canonical text must fit in 8000 UTF-8 bytes. Key order and types count.',
+});
+const ArgsOrAny = Type.Union([Args, Type.Null()], { description: 'null matches any args; [] only actions created without args.' });
+const Priority = Type.Integer({ minimum: 0, maximum: 255, description: 'Lower runs first. Default 10.' });
+const MaxAttempts = Type.Integer({ minimum: 1, maximum: 100, description: 'Attempts before the action fails; defaults to the hook’s retry policy (1 for unknown hooks).' });
+const Timestamp = Type.Integer({ minimum: 0, maximum: 253_402_300_799, description: 'Unix seconds (UTC).' });
+
+const enqueueCommon = {
+  hook: Hook,
+  args: Type.Optional(Args),
+  group: Type.Optional(Group),
+  unique: Type.Optional(Type.Boolean({ description: 'Refuse when a pending or in-progress action has the same hook, args and group.' })),
+  priority: Type.Optional(Priority),
+  max_attempts: Type.Optional(MaxAttempts),
+};
+
+export const AsyncBody = Type.Object(enqueueCommon, strict);
+export const SingleBody = Type.Object({ timestamp: Timestamp, ...enqueueCommon }, strict);
+export const RecurringBody = Type.Object(
+  { timestamp: Timestamp, interval_in_seconds: Type.Integer({ minimum: 1, maximum: 315_360_000 }), ...enqueueCommon },
+  strict,
+);
+export const CronBody = Type.Object(
+  { timestamp: Timestamp, schedule: Type.String({ minLength: 1, maxLength: 255, description: 'Cron expression (5 or 6 fields, or @daily…), evaluated in UTC.' }), ...enqueueCommon },
+  strict,
+);
+export type AsyncBody = Static<typeof AsyncBody>;
+export type SingleBody = Static<typeof SingleBody>;
+export type RecurringBody = Static<typeof RecurringBody>;
+export type CronBody = Static<typeof CronBody>;
+
+export const BatchItem = Type.Unsafe<
+  ({ type: 'async' } & AsyncBody) | ({ type: 'single' } & SingleBody) | ({ type: 'recurring' } & RecurringBody) | ({ type: 'cron' } & CronBody)
+>({
+  type: 'object',
+  discriminator: { propertyName: 'type' },
+  required: ['type'],
+  oneOf: [
+    Type.Object({ type: Type.Literal('async'), ...AsyncBody.properties }, strict),
+    Type.Object({ type: Type.Literal('single'), ...SingleBody.properties }, strict),
+    Type.Object({ type: Type.Literal('recurring'), ...RecurringBody.properties }, strict),
+    Type.Object({ type: Type.Literal('cron'), ...CronBody.properties }, strict),
+  ],
+});
+export type BatchItem = Static<typeof BatchItem>;
+export const BatchBody = Type.Object({ actions: Type.Array(BatchItem, { minItems: 1, maxItems: 1000 }) }, strict);
+
+export const EnqueueCreated = Type.Object({ action_id: Type.Integer({ minimum: 1 }) }, strict);
+export const EnqueueBlocked = Type.Object(
+  { action_id: Type.Literal(0), existing_action_id: Type.Integer({ minimum: 1, description: 'The live twin that blocked this unique enqueue.' }) },
+  strict,
+);
+export const BatchResult = Type.Object({
+  action_id: Type.Integer({ minimum: 0 }),
+  existing_action_id: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+export const BatchReply = Type.Object({ results: Type.Array(BatchResult) });
+
+export const MatchBody = Type.Object({ hook: HookOrAny, args: Type.Optional(ArgsOrAny), group: Type.Optional(Group) }, strict);
+export type MatchBody = Static<typeof MatchBody>;
+export const MatchQuery = Type.Object({
+  hook: Type.String({ maxLength: 191 }),
+  args: Type.Optional(Type.String({ description: 'JSON text; absent means any args.' })),
+  group: Type.Optional(Group),
+});
+export type MatchQuery = Static<typeof MatchQuery>;
+export const UnscheduleReply = Type.Object({ action_id: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]) });
+export const UnscheduleAllReply = Type.Object({ canceled: Type.Integer({ minimum: 0 }) });
+export const NextReply = Type.Object({
+  next: Type.Union([Type.Integer(), Type.Boolean()], {
+    description: 'true when a match is in progress or is an async action; the unix time of the earliest pending match; false when none.',
+  }),
+});
+export const HasReply = Type.Object({ scheduled: Type.Boolean() });
+
+const StatusList = Type.Union([oneOfStrings(ACTION_STATUSES), Type.Array(oneOfStrings(ACTION_STATUSES))]);
+const DateInput = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1, maxLength: 64 })], { description: 'Unix seconds or ISO 8601.' });
+const listKeys = {
+  hook: Type.Optional(HookOrAny),
+  partial_args_matching: Type.Optional(oneOfStrings(PARTIAL_ARGS_MATCHING)),
+  date_compare: Type.Optional(oneOfStrings(DATE_COMPARE)),
+  modified_compare: Type.Optional(oneOfStrings(DATE_COMPARE)),
+  group: Type.Optional(Group),
+  per_page: Type.Optional(Type.Integer({ minimum: -1, maximum: LIST_CAP, description: `-1 (or 0) returns every match, up to ${LIST_CAP}.` })),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  orderby: Type.Optional(oneOfStrings(ORDER_BY)),
+  order: Type.Optional(oneOfStrings(['ASC', 'DESC', 'asc', 'desc'] as const)),
+  search: Type.Optional(Type.String({ maxLength: 191 })),
+};
+export const ListQuery = Type.Object({
+  ...listKeys,
+  args: Type.Optional(Type.String({ description: 'JSON text; absent means any args.' })),
+  date: Type.Optional(Type.String({ maxLength: 64, description: 'Unix seconds or ISO 8601.' })),
+  modified: Type.Optional(Type.String({ maxLength: 64, description: 'Unix seconds or ISO 8601.' })),
+  status: Type.Optional(Type.String({ maxLength: 200, description: 'Comma-separated statuses.' })),
+  claimed: Type.Optional(Type.String({ maxLength: 64, description: 'true, false, or a claim id.' })),
+});
+export type ListQuery = Static<typeof ListQuery>;
+export const ListBody = Type.Object(
+  {
+    ...listKeys,
+    args: Type.Optional(ArgsOrAny),
+    date: Type.Optional(DateInput),
+    modified: Type.Optional(DateInput),
+    status: Type.Optional(StatusList),
+    claimed: Type.Optional(Type.Union([Type.Boolean(), Type.String({ maxLength: 64 }), Type.Null()])),
+  },
+  strict,
+);
+export type ListBody = Static<typeof ListBody>;
+
+export const Schedule = Type.Object({
+  type: oneOfStrings(SCHEDULE_TYPES),
+  timestamp: Type.Optional(Type.Integer()),
+  interval: Type.Optional(Type.Integer()),
+  cron: Type.Optional(Type.String()),
+});
+
+export const Action = Type.Object({
+  id: Type.Integer(),
+  hook: Type.String(),
+  status: oneOfStrings(ACTION_STATUSES),
+  args: Type.Unknown({ description: 'The args as stored (canonical JSON).' }),
+  group: Type.String(),
+  priority: Type.Integer(),
+  unique: Type.Boolean(),
+  schedule: Schedule,
+  scheduled_date_gmt: Type.String({ format: 'date-time' }),
+  scheduled_timestamp: Type.Integer(),
+  attempts: Type.Integer(),
+  max_attempts: Type.Integer(),
+  last_attempt_gmt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  claim_id: Type.Union([Type.String(), Type.Null()]),
+  last_error: Type.Union([Type.String(), Type.Null()]),
+});
+export type Action = Static<typeof Action>;
+
+export const ListReply = Type.Object({ actions: Type.Array(Action), total: Type.Integer({ minimum: 0 }) });
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const ActionLog = Type.Object({ id: Type.Integer(), message: Type.String(), date_gmt: Type.String({ format: 'date-time' }) });
+export const LogsReply = Type.Object({ logs: Type.Array(ActionLog) });

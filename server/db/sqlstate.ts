@@ -1,0 +1,44 @@
+/**
+ * SQLSTATE codes the sidecar reacts to, in one table. Anything not listed is an internal error.
+ * https://www.postgresql.org/docs/current/errcodes-appendix.html
+ */
+export const SQLSTATE = {
+  /** A concurrent insert won the race for a unique key. Callers that can, re-read and answer. */
+  UNIQUE_VIOLATION: '23505',
+  /** The relation does not exist: WeCoza's source table missing, or migrations not applied. */
+  UNDEFINED_TABLE: '42P01',
+  UNDEFINED_COLUMN: '42703',
+  /** Lock or statement timeout; transient, safe to retry the whole unit. */
+  LOCK_NOT_AVAILABLE: '55P03',
+  QUERY_CANCELED: '57014',
+  /** The server is shutting down or restarting: transient, the pool reconnects. */
+  ADMIN_SHUTDOWN: '57P01',
+  CRASH_SHUTDOWN: '57P02',
+  CANNOT_CONNECT_NOW: '57P03',
+  SERIALIZATION_FAILURE: '40001',
+  DEADLOCK_DETECTED: '40P01',
+} as const;
+
+const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+function readCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+export function sqlState(error: unknown): string | undefined {
+  return readCode(error);
+}
+
+/** True when the database could not be reached or went away: the request may be retried later (503). */
+export function isConnectionError(error: unknown): boolean {
+  const code = readCode(error);
+  if (code === undefined) {
+    const message = error instanceof Error ? error.message : '';
+    return /Connection terminated|connection timeout|Client has encountered a connection error|terminating connection/i.test(message);
+  }
+  return CONNECTION_ERRNO.has(code) || code.startsWith('08') || code === SQLSTATE.ADMIN_SHUTDOWN || code === SQLSTATE.CRASH_SHUTDOWN || code === SQLSTATE.CANNOT_CONNECT_NOW;
+}
