@@ -4,11 +4,11 @@ import swaggerUi from '@fastify/swagger-ui';
 
 export const API_VERSION = '1.0.0';
 
-const DESCRIPTION = `Action Scheduler's API over REST, atomic locks and the WeCoza notification pipeline.
-
-Every /v1 route needs \`Authorization: Bearer <token>\`. Errors always have the shape
-\`{"error": {"code": "...", "message": "..."}}\`. Bodies are strict JSON: nothing is coerced and
-unknown keys are refused. Rate limits are per token (429 with Retry-After).`;
+const DESCRIPTION = [
+  "Action Scheduler's API over REST, atomic locks and the WeCoza notification pipeline.",
+  'Every /v1 route needs `Authorization: Bearer <token>`. Errors always have the shape `{"error": {"code": "...", "message": "..."}}`.',
+  'Bodies are strict JSON: nothing is coerced and unknown keys are refused. Rate limits are per token (429 with Retry-After).',
+].join('\n\n');
 
 /**
  * The OpenAPI document is generated from the route schemas (the single source), served as JSON and
