@@ -14,6 +14,8 @@ import { registerRateLimit } from './http/rate-limit.ts';
 import { createReadiness, type Readiness } from './http/readiness.ts';
 import { registerValidators } from './http/validation.ts';
 import { createHookPolicies, type HookPolicies } from './runner/hook-policies.ts';
+import { lockRoutes } from './locks/routes.ts';
+import { createLockStore, type LockStore } from './locks/store.ts';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -34,6 +36,7 @@ export interface AppParts {
   policies: HookPolicies;
   readiness: Readiness;
   actions: ActionStore;
+  locks: LockStore;
 }
 
 declare module 'fastify' {
@@ -48,6 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const policies = deps.policies ?? createHookPolicies(config);
   const readiness = deps.readiness ?? createReadiness();
   const actions = createActionStore({ db, events });
+  const locks = createLockStore(db);
 
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -55,7 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
   });
-  app.decorate('sidecar', { events, policies, readiness, actions });
+  app.decorate('sidecar', { events, policies, readiness, actions, locks });
 
   registerValidators(app);
   registerJsonBodyParser(app);
@@ -79,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await v1.register(authPlugin, { token: deps.apiToken });
     await registerRateLimit(v1, { max: config.rateLimitMax, windowSeconds: config.rateLimitWindowSeconds });
     await v1.register(actionRoutes, { prefix: '/v1/actions', store: actions, policies });
+    await v1.register(lockRoutes, { prefix: '/v1/locks', store: locks });
   });
 
   return app;

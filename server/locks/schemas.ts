@@ -1,0 +1,25 @@
+import { Type } from 'typebox';
+
+const strict = { additionalProperties: false } as const;
+const Ttl = Type.Integer({ minimum: 1, maximum: 86_400, description: 'Seconds until the lock expires unless refreshed.' });
+const Token = Type.String({ minLength: 1, maxLength: 64, description: 'The token returned by acquire.' });
+
+export const LockParams = Type.Object({ key: Type.String({ minLength: 1, maxLength: 191, description: 'The lock name, e.g. wecoza_ai_summary_lock.' }) });
+export const AcquireBody = Type.Object({ ttl_seconds: Ttl, owner: Type.Optional(Type.String({ maxLength: 191, description: 'Who holds it; shown to those who are refused.' })) }, strict);
+export const RefreshBody = Type.Object({ token: Token, ttl_seconds: Ttl }, strict);
+export const ReleaseBody = Type.Object({ token: Token }, strict);
+
+export const LockGranted = Type.Object({
+  key: Type.String(),
+  token: Type.String(),
+  fence: Type.Integer({ minimum: 1, description: 'Grows by one at every acquisition of the key: a downstream writer can refuse a lower fence.' }),
+  expires_at: Type.String({ format: 'date-time' }),
+});
+export const LockReleased = Type.Object({ key: Type.String(), released: Type.Literal(true) });
+export const LockStateReply = Type.Object({
+  key: Type.String(),
+  held: Type.Boolean(),
+  owner: Type.Union([Type.String(), Type.Null()]),
+  fence: Type.Integer(),
+  expires_at: Type.String({ format: 'date-time' }),
+});
