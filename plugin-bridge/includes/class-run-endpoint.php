@@ -1,0 +1,199 @@
+<?php
+/**
+ * The signed REST route through which the sidecar runs PHP hooks.
+ *
+ * @package WeCoza\Sidecar
+ */
+
+namespace WeCoza\Sidecar;
+
+use ErrorException;
+use Throwable;
+use WP_Error;
+use WP_REST_Request;
+use WP_REST_Response;
+
+/**
+ * POST /wp-json/wecoza-sidecar/v1/run (or ?rest_route=/wecoza-sidecar/v1/run)
+ * with body {action_id, hook, args, group, attempt}. The sidecar's runner
+ * calls it for every hook it has no built-in handler for; the HTTP status is
+ * the outcome: 2xx completes the action, anything else fails it with the
+ * message in the body.
+ *
+ * Nothing runs unless, in this order: the signature and timestamp verify
+ * (401), the hook is on the allowlist (403), and this (action_id, attempt)
+ * was not delivered in the last ten minutes (409).
+ */
+final class Run_Endpoint {
+
+	public const ROUTE_NAMESPACE = 'wecoza-sidecar/v1';
+	public const ROUTE           = '/run';
+
+	public function __construct( private Config $config, private Replay_Guard $replay ) {
+	}
+
+	public function register(): void {
+		\add_action( 'rest_api_init', array( $this, 'register_route' ) );
+	}
+
+	public function register_route(): void {
+		\register_rest_route(
+			self::ROUTE_NAMESPACE,
+			self::ROUTE,
+			array(
+				'methods'             => 'POST',
+				'callback'            => array( $this, 'handle' ),
+				// The caller is authenticated by the HMAC, not by a WordPress
+				// user; handle() checks it first so that every refusal carries
+				// the same body shape the sidecar reads.
+				'permission_callback' => '__return_true',
+			)
+		);
+	}
+
+	/**
+	 * URL the sidecar must be given as WP_CALLBACK_URL.
+	 */
+	public static function url(): string {
+		return \rest_url( self::ROUTE_NAMESPACE . self::ROUTE );
+	}
+
+	public function handle( WP_REST_Request $request ): WP_REST_Response {
+		$body     = $request->get_body();
+		$verified = Signature::verify(
+			$this->config->callback_secret(),
+			$request->get_header( 'x-sidecar-timestamp' ),
+			$request->get_header( 'x-sidecar-signature' ),
+			$body,
+			time()
+		);
+		if ( \is_wp_error( $verified ) ) {
+			return self::error_response( $verified );
+		}
+
+		$delivery = self::parse_delivery( $body );
+		if ( \is_wp_error( $delivery ) ) {
+			return self::error_response( $delivery );
+		}
+		$hook = $delivery['hook'];
+
+		if ( ! $this->config->allows_hook( $hook ) ) {
+			return self::error_response(
+				new WP_Error( 'wecoza_sidecar_hook_not_allowed', sprintf( 'Hook %s is not on the bridge allowlist.', $hook ), array( 'status' => 403 ) )
+			);
+		}
+
+		$first = $this->replay->remember( $delivery['action_id'], $delivery['attempt'], time() );
+		if ( \is_wp_error( $first ) ) {
+			return self::error_response( $first );
+		}
+		if ( ! $first ) {
+			return self::error_response(
+				new WP_Error(
+					'wecoza_sidecar_replay',
+					sprintf( 'Attempt %d of action %d was already delivered.', $delivery['attempt'], $delivery['action_id'] ),
+					array( 'status' => 409 )
+				)
+			);
+		}
+
+		if ( ! \has_action( $hook ) ) {
+			return self::error_response(
+				new WP_Error( 'wecoza_sidecar_no_callbacks', sprintf( 'no callbacks are registered for hook %s', $hook ), array( 'status' => 500 ) )
+			);
+		}
+
+		$failure = self::run_hook( $hook, $delivery['args'] );
+		if ( null !== $failure ) {
+			return self::error_response(
+				new WP_Error( 'wecoza_sidecar_hook_failed', $failure->getMessage(), array( 'status' => 500 ) )
+			);
+		}
+		return new WP_REST_Response(
+			array(
+				'status'    => 'complete',
+				'action_id' => $delivery['action_id'],
+				'attempt'   => $delivery['attempt'],
+			),
+			200
+		);
+	}
+
+	/**
+	 * Runs the callbacks the way Action Scheduler does: arguments positionally,
+	 * fatal-ish user errors turned into failures instead of half-finished pages.
+	 *
+	 * @param array $args Decoded args; keys are dropped.
+	 * @return Throwable|null What stopped the hook, null when it completed.
+	 */
+	private static function run_hook( string $hook, array $args ): ?Throwable {
+		// The sidecar may give up waiting (its execution timeout); the hook
+		// should still finish rather than stop midway through its side effects.
+		ignore_user_abort( true );
+		set_error_handler(
+			static function ( int $severity, string $message, string $file, int $line ): bool {
+				throw new ErrorException( $message, 0, $severity, $file, $line );
+			},
+			E_USER_ERROR | E_RECOVERABLE_ERROR
+		);
+		// Callbacks that echo would corrupt the JSON answer.
+		ob_start();
+		try {
+			\do_action_ref_array( $hook, array_values( $args ) );
+			return null;
+		} catch ( Throwable $e ) {
+			return $e;
+		} finally {
+			ob_end_clean();
+			restore_error_handler();
+		}
+	}
+
+	/**
+	 * @return array{action_id: int, attempt: int, hook: string, args: array}|WP_Error
+	 */
+	private static function parse_delivery( string $body ) {
+		$data = json_decode( $body, true );
+		if ( ! is_array( $data ) ) {
+			return new WP_Error( 'wecoza_sidecar_bad_request', 'The body is not a JSON object.', array( 'status' => 400 ) );
+		}
+		$hook = $data['hook'] ?? null;
+		if ( ! is_string( $hook ) || '' === $hook ) {
+			return new WP_Error( 'wecoza_sidecar_bad_request', 'The body has no hook.', array( 'status' => 400 ) );
+		}
+		if ( ! is_int( $data['action_id'] ?? null ) || ! is_int( $data['attempt'] ?? null ) ) {
+			return new WP_Error( 'wecoza_sidecar_bad_request', 'action_id and attempt must be integers.', array( 'status' => 400 ) );
+		}
+		$args = $data['args'] ?? array();
+		if ( ! is_array( $args ) ) {
+			return new WP_Error( 'wecoza_sidecar_bad_request', 'args must be a JSON array or object.', array( 'status' => 400 ) );
+		}
+		return array(
+			'action_id' => $data['action_id'],
+			'attempt'   => $data['attempt'],
+			'hook'      => $hook,
+			'args'      => $args,
+		);
+	}
+
+	/**
+	 * The sidecar reads {"error": {"code", "message"}}; WordPress tooling reads
+	 * {"code", "message", "data"}. Both are sent so either can explain a failure.
+	 */
+	private static function error_response( WP_Error $error ): WP_REST_Response {
+		$data   = $error->get_error_data();
+		$status = is_array( $data ) && isset( $data['status'] ) ? (int) $data['status'] : 500;
+		return new WP_REST_Response(
+			array(
+				'error'   => array(
+					'code'    => $error->get_error_code(),
+					'message' => $error->get_error_message(),
+				),
+				'code'    => $error->get_error_code(),
+				'message' => $error->get_error_message(),
+				'data'    => array( 'status' => $status ),
+			),
+			$status
+		);
+	}
+}

@@ -1,0 +1,20 @@
+<?php
+/**
+ * Loads the units under test with stubbed WordPress functions, no WordPress.
+ *
+ * @package WeCoza\Sidecar\Tests
+ */
+
+require_once __DIR__ . '/support/wordpress-stubs.php';
+require_once __DIR__ . '/support/class-fake-transport.php';
+require_once __DIR__ . '/support/class-test-case.php';
+require_once __DIR__ . '/support/fake-action-scheduler.php';
+
+$plugin = dirname( __DIR__ );
+require_once $plugin . '/includes/class-config.php';
+require_once $plugin . '/includes/class-client.php';
+require_once $plugin . '/includes/class-scheduled-action.php';
+require_once $plugin . '/includes/class-action-query.php';
+require_once $plugin . '/includes/class-action-api.php';
+require_once $plugin . '/includes/class-signature.php';
+require_once $plugin . '/includes/class-routing.php';
