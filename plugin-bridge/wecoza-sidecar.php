@@ -33,6 +33,7 @@ require_once __DIR__ . '/includes/class-scheduled-action.php';
 require_once __DIR__ . '/includes/class-action-query.php';
 require_once __DIR__ . '/includes/class-action-api.php';
 require_once __DIR__ . '/includes/class-signature.php';
+require_once __DIR__ . '/includes/class-delivery.php';
 require_once __DIR__ . '/includes/class-replay-guard.php';
 require_once __DIR__ . '/includes/class-run-endpoint.php';
 require_once __DIR__ . '/includes/class-routing.php';

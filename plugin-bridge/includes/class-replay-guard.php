@@ -10,8 +10,10 @@ namespace WeCoza\Sidecar;
 use WP_Error;
 
 /**
- * Remembers each (action_id, attempt) for ten minutes so a captured, validly
- * signed request cannot be replayed inside the timestamp window.
+ * Remembers each delivery for ten minutes so a captured, validly signed
+ * request cannot be replayed inside the timestamp window. A delivery is
+ * known by Delivery::replay_key(): (action_id, claim_id) when the sidecar
+ * sends a claim id, else (action_id, attempt).
  *
  * Storage choice: one row per delivery in the options table, claimed with
  * `INSERT IGNORE`. The options table's unique key on option_name makes the
@@ -46,11 +48,13 @@ final class Replay_Guard {
 	/**
 	 * Records a delivery.
 	 *
+	 * @param string $key Delivery::replay_key(): digits, letters, `_` and `-` only.
+	 * @param int    $now Unix seconds.
 	 * @return bool|WP_Error True the first time within the memory window, false for a replay.
 	 */
-	public function remember( int $action_id, int $attempt, int $now ) {
+	public function remember( string $key, int $now ) {
 		global $wpdb;
-		$name    = self::PREFIX . $action_id . '_' . $attempt;
+		$name    = self::PREFIX . $key;
 		$expires = (string) ( $now + self::REMEMBER_SECONDS );
 
 		$inserted = $wpdb->query(

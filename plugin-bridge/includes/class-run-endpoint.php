@@ -15,14 +15,15 @@ use WP_REST_Response;
 
 /**
  * POST /wp-json/wecoza-sidecar/v1/run (or ?rest_route=/wecoza-sidecar/v1/run)
- * with body {action_id, hook, args, group, attempt}. The sidecar's runner
- * calls it for every hook it has no built-in handler for; the HTTP status is
- * the outcome: 2xx completes the action, anything else fails it with the
- * message in the body.
+ * with body {action_id, hook, args, group, attempt, claim_id}. The sidecar's
+ * runner calls it for every hook it has no built-in handler for; the HTTP
+ * status is the outcome: 2xx completes the action, anything else fails it
+ * with the message in the body.
  *
  * Nothing runs unless, in this order: the signature and timestamp verify
- * (401), the hook is on the allowlist (403), and this (action_id, attempt)
- * was not delivered in the last ten minutes (409).
+ * (401), the hook is on the allowlist (403), and this delivery (action_id
+ * with claim_id, or with attempt when no claim_id is sent) was not seen in
+ * the last ten minutes (409).
  */
 final class Run_Endpoint {
 
@@ -71,11 +72,11 @@ final class Run_Endpoint {
 			return self::error_response( $verified );
 		}
 
-		$delivery = self::parse_delivery( $body );
+		$delivery = Delivery::from_json( $body );
 		if ( \is_wp_error( $delivery ) ) {
 			return self::error_response( $delivery );
 		}
-		$hook = $delivery['hook'];
+		$hook = $delivery->hook;
 
 		if ( ! $this->config->allows_hook( $hook ) ) {
 			return self::error_response(
@@ -83,7 +84,7 @@ final class Run_Endpoint {
 			);
 		}
 
-		$first = $this->replay->remember( $delivery['action_id'], $delivery['attempt'], time() );
+		$first = $this->replay->remember( $delivery->replay_key(), time() );
 		if ( \is_wp_error( $first ) ) {
 			return self::error_response( $first );
 		}
@@ -91,7 +92,7 @@ final class Run_Endpoint {
 			return self::error_response(
 				new WP_Error(
 					'wecoza_sidecar_replay',
-					sprintf( 'Attempt %d of action %d was already delivered.', $delivery['attempt'], $delivery['action_id'] ),
+					sprintf( '%s was already delivered.', $delivery->describe() ),
 					array( 'status' => 409 )
 				)
 			);
@@ -103,7 +104,7 @@ final class Run_Endpoint {
 			);
 		}
 
-		$failure = self::run_hook( $hook, $delivery['args'] );
+		$failure = self::run_hook( $hook, $delivery->args );
 		if ( null !== $failure ) {
 			return self::error_response(
 				new WP_Error( 'wecoza_sidecar_hook_failed', $failure->getMessage(), array( 'status' => 500 ) )
@@ -112,8 +113,9 @@ final class Run_Endpoint {
 		return new WP_REST_Response(
 			array(
 				'status'    => 'complete',
-				'action_id' => $delivery['action_id'],
-				'attempt'   => $delivery['attempt'],
+				'action_id' => $delivery->action_id,
+				'attempt'   => $delivery->attempt,
+				'claim_id'  => $delivery->claim_id,
 			),
 			200
 		);
@@ -147,33 +149,6 @@ final class Run_Endpoint {
 			ob_end_clean();
 			restore_error_handler();
 		}
-	}
-
-	/**
-	 * @return array{action_id: int, attempt: int, hook: string, args: array}|WP_Error
-	 */
-	private static function parse_delivery( string $body ) {
-		$data = json_decode( $body, true );
-		if ( ! is_array( $data ) ) {
-			return new WP_Error( 'wecoza_sidecar_bad_request', 'The body is not a JSON object.', array( 'status' => 400 ) );
-		}
-		$hook = $data['hook'] ?? null;
-		if ( ! is_string( $hook ) || '' === $hook ) {
-			return new WP_Error( 'wecoza_sidecar_bad_request', 'The body has no hook.', array( 'status' => 400 ) );
-		}
-		if ( ! is_int( $data['action_id'] ?? null ) || ! is_int( $data['attempt'] ?? null ) ) {
-			return new WP_Error( 'wecoza_sidecar_bad_request', 'action_id and attempt must be integers.', array( 'status' => 400 ) );
-		}
-		$args = $data['args'] ?? array();
-		if ( ! is_array( $args ) ) {
-			return new WP_Error( 'wecoza_sidecar_bad_request', 'args must be a JSON array or object.', array( 'status' => 400 ) );
-		}
-		return array(
-			'action_id' => $data['action_id'],
-			'attempt'   => $data['attempt'],
-			'hook'      => $hook,
-			'args'      => $args,
-		);
 	}
 
 	/**

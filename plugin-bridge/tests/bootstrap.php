@@ -17,4 +17,5 @@ require_once $plugin . '/includes/class-scheduled-action.php';
 require_once $plugin . '/includes/class-action-query.php';
 require_once $plugin . '/includes/class-action-api.php';
 require_once $plugin . '/includes/class-signature.php';
+require_once $plugin . '/includes/class-delivery.php';
 require_once $plugin . '/includes/class-routing.php';
