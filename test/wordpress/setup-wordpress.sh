@@ -132,14 +132,19 @@ PHP
 
 # Debian's wp-config.php reads config-<host>.php, else config-default.php. Both
 # become a dispatcher that picks the site by port, so sites on other ports coexist.
+#
+# Every file here is written to a temporary name and renamed into place: other
+# sites may be serving requests (and reading these files) while this one is set
+# up, and a reader must never see a half-written config.
 mkdir -p "$WP_CONFIG_DIR/wecoza-sidecar-test"
-printf "<?php\nrequire '%s';\n" "$SITE_CONFIG" > "$WP_CONFIG_DIR/wecoza-sidecar-test/$PORT.php"
+printf "<?php\nrequire '%s';\n" "$SITE_CONFIG" > "$WP_CONFIG_DIR/wecoza-sidecar-test/$PORT.php.tmp$$"
+mv -f "$WP_CONFIG_DIR/wecoza-sidecar-test/$PORT.php.tmp$$" "$WP_CONFIG_DIR/wecoza-sidecar-test/$PORT.php"
 MARKER="wecoza-sidecar test dispatcher"
 for file in "$WP_CONFIG_DIR/config-127.0.0.1.php" "$WP_CONFIG_DIR/config-default.php"; do
 	if [ -f "$file" ] && ! grep -q "$MARKER" "$file"; then
 		mv "$file" "$file.bak-$(date +%s)"
 	fi
-	cat > "$file" <<PHP
+	cat > "$file.tmp$$" <<PHP
 <?php
 // $MARKER, written by test/wordpress/setup-wordpress.sh.
 \$wecoza_sidecar_host = \$_SERVER['HTTP_HOST'] ?? '';
@@ -153,6 +158,7 @@ if ( ! is_file( \$wecoza_sidecar_site ) ) {
 require \$wecoza_sidecar_site;
 unset( \$wecoza_sidecar_host, \$wecoza_sidecar_port, \$wecoza_sidecar_site, \$m );
 PHP
+	mv -f "$file.tmp$$" "$file"
 done
 
 export WP_ROOT

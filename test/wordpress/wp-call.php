@@ -25,6 +25,8 @@ $wecoza_sidecar_allowed = array(
 	'get_option',
 	'update_option',
 	'delete_option',
+	'get_transient',
+	'delete_transient',
 	'activate_plugin',
 	'deactivate_plugins',
 	'is_plugin_active',

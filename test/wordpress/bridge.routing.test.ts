@@ -1,0 +1,86 @@
+/**
+ * With Action Scheduler loaded (the stand-in fixture, which applies the pre_as_* filters as Action
+ * Scheduler 3.8 does), the bridge routes the configured groups to the sidecar and leaves the rest alone.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { startBridgeStack, type BridgeStack } from './support/bridge-stack.ts';
+import { wordpressSkipReason } from './support/wordpress-site.ts';
+
+const skip = await wordpressSkipReason('bridge.routing');
+let stack: BridgeStack | null = null;
+
+before(async () => {
+  if (skip === undefined) stack = await startBridgeStack({ standInActionScheduler: true });
+}, { timeout: 180_000 });
+
+after(async () => {
+  await stack?.stop();
+}, { timeout: 60_000 });
+
+function live(): BridgeStack {
+  assert.ok(stack, 'the WordPress stack did not start');
+  return stack;
+}
+
+interface LocalAction {
+  id: number;
+  hook: string;
+  args: unknown;
+  group: string;
+}
+
+const localActions = async (): Promise<LocalAction[]> => Object.values(await live().site.call<Record<string, LocalAction> | LocalAction[]>('wecoza_sidecar_stand_in_actions'));
+
+async function sidecarActions(hook: string, group: string): Promise<Array<{ id: number; args: unknown; group: string }>> {
+  const query = new URLSearchParams({ hook, group, status: 'pending,in-progress,complete,failed,canceled', per_page: '-1' });
+  const reply = await live().api('GET', `/v1/actions?${query.toString()}`);
+  assert.equal(reply.status, 200, JSON.stringify(reply.json));
+  return reply.json.actions;
+}
+
+describe('as_enqueue_async_action with the stand-in Action Scheduler active', { skip }, () => {
+  it('is answered by Action Scheduler, not defined by the bridge', async () => {
+    assert.equal(await live().site.call('wecoza_sidecar_test_is_mirroring'), false);
+  });
+
+  it('sends a call in group wecoza-notifications to the sidecar and returns its id', async () => {
+    const args = { routed: randomUUID() };
+    const localBefore = await localActions();
+
+    const id = await live().site.call<number>('as_enqueue_async_action', ['wecoza_test_routed', args, 'wecoza-notifications']);
+
+    assert.ok(Number.isInteger(id) && id > 0, `as_enqueue_async_action returned ${JSON.stringify(id)}`);
+    const held = await sidecarActions('wecoza_test_routed', 'wecoza-notifications');
+    assert.deepEqual(held.map((action) => [action.id, action.args]), [[id, args]]);
+    assert.deepEqual(await localActions(), localBefore, 'the stand-in stored the routed call as well');
+  });
+
+  it('leaves a call in another group to Action Scheduler', async () => {
+    const args = { local: randomUUID() };
+
+    const id = await live().site.call<number>('as_enqueue_async_action', ['wecoza_test_routed', args, 'wecoza-tests']);
+
+    assert.ok(id > 0);
+    const local = (await localActions()).filter((action) => action.hook === 'wecoza_test_routed' && action.group === 'wecoza-tests');
+    assert.deepEqual(local.map((action) => [action.id, action.args]), [[id, args]]);
+    assert.deepEqual(await sidecarActions('wecoza_test_routed', 'wecoza-tests'), []);
+  });
+});
+
+describe('as_schedule_single_action with the stand-in Action Scheduler active', { skip }, () => {
+  it('keeps a unique call in a routed group unique although Action Scheduler 3.8 does not pass $unique', async () => {
+    const future = Math.floor(Date.now() / 1000) + 3600;
+    const call = (): Promise<number> => live().site.call<number>('as_schedule_single_action', [future, 'wecoza_test_routed_single', { n: 1 }, 'wecoza-notifications', true]);
+
+    const first = await call();
+    const second = await call();
+
+    assert.ok(first > 0, `first call returned ${first}`);
+    assert.equal(second, 0);
+    const held = await sidecarActions('wecoza_test_routed_single', 'wecoza-notifications');
+    assert.deepEqual(held.map((action) => action.id), [first]);
+    assert.deepEqual((await localActions()).filter((action) => action.hook === 'wecoza_test_routed_single'), []);
+  });
+});

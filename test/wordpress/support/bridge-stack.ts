@@ -1,0 +1,131 @@
+/**
+ * One sidecar process and one scratch WordPress wired to each other, as in production: the sidecar's
+ * WP_CALLBACK_URL is the site's run route, and the bridge holds the sidecar's URL, API token and
+ * callback secret (options written by setup-wordpress.sh).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { api, startSidecar, type SidecarProcess } from '../../support/sidecar-process.ts';
+import { createWordPressSite, freePort, type WordPressSite } from './wordpress-site.ts';
+
+/** How long the sidecar may take to exit after SIGTERM before it gets SIGKILL. */
+const SIDECAR_STOP_DEADLINE_MS = 10_000;
+
+export interface BridgeStackOptions {
+  /** Extra sidecar environment (DATABASE_URL, SMTP_URL, NOTIFY_*, …); without DATABASE_URL it runs on PGlite. */
+  sidecarEnv?: Record<string, string>;
+  /** Activate the stand-in Action Scheduler on the site. */
+  standInActionScheduler?: boolean;
+}
+
+export interface BridgeStack {
+  site: WordPressSite;
+  sidecar: SidecarProcess;
+  token: string;
+  secret: string;
+  /** A call to the sidecar's REST API with the token. */
+  api(method: string, route: string, body?: unknown): Promise<{ status: number; json: any }>;
+  /** Stop the sidecar (the site keeps running and now finds it down). */
+  stopSidecar(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const running = new Set<SidecarProcess>();
+let exitHandlerInstalled = false;
+
+function installExitHandler(): void {
+  if (exitHandlerInstalled) return;
+  exitHandlerInstalled = true;
+  process.once('exit', () => {
+    for (const sidecar of running) sidecar.child.kill('SIGKILL');
+  });
+}
+
+async function stopSidecarProcess(sidecar: SidecarProcess): Promise<void> {
+  if (sidecar.child.exitCode === null && sidecar.child.signalCode === null) sidecar.child.kill('SIGTERM');
+  const timer = setTimeout(() => sidecar.child.kill('SIGKILL'), SIDECAR_STOP_DEADLINE_MS);
+  await sidecar.exited;
+  clearTimeout(timer);
+  running.delete(sidecar);
+}
+
+export async function startBridgeStack(options: BridgeStackOptions = {}): Promise<BridgeStack> {
+  installExitHandler();
+  const token = `wp-suite-token-${randomBytes(12).toString('hex')}`;
+  const secret = `wp-suite-secret-${randomBytes(16).toString('hex')}`;
+  const port = await freePort();
+  const runUrl = `http://127.0.0.1:${port}/?rest_route=/wecoza-sidecar/v1/run`;
+  const dataDir = options.sidecarEnv?.DATABASE_URL === undefined ? await mkdtemp(path.join(os.tmpdir(), 'wecoza-wp-sidecar-')) : null;
+
+  const sidecar = await startSidecar({
+    SIDECAR_API_TOKEN: token,
+    WP_CALLBACK_URL: runUrl,
+    WP_CALLBACK_SECRET: secret,
+    SHUTDOWN_GRACE_SECONDS: '2',
+    ...(dataDir === null ? {} : { DATA_DIR: dataDir }),
+    ...options.sidecarEnv,
+  });
+  running.add(sidecar);
+
+  let site: WordPressSite;
+  try {
+    site = await createWordPressSite({ port, sidecarUrl: sidecar.url, token, secret, standInActionScheduler: options.standInActionScheduler ?? false });
+  } catch (error) {
+    await stopSidecarProcess(sidecar);
+    if (dataDir !== null) await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  return {
+    site,
+    sidecar,
+    token,
+    secret,
+    api: (method, route, body) => api(sidecar.url, token, method, route, body),
+    stopSidecar: () => stopSidecarProcess(sidecar),
+    async stop() {
+      const results = await Promise.allSettled([site.destroy(), stopSidecarProcess(sidecar)]);
+      if (dataDir !== null) await rm(dataDir, { recursive: true, force: true });
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  };
+}
+
+/** `X-Sidecar-Signature` for a body, as the sidecar computes it. */
+export function signDelivery(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+export interface RunReply {
+  status: number;
+  json: any;
+}
+
+/**
+ * POST a delivery to the site's run route. Signed with `secret` at the current time unless `timestamp`
+ * or `signature` say otherwise; `body` is sent byte for byte when it is a string.
+ */
+export async function postDelivery(site: WordPressSite, secret: string, body: unknown, options: { timestamp?: number; signature?: string } = {}): Promise<RunReply> {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
+  const response = await fetch(site.runUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-sidecar-timestamp': timestamp,
+      'x-sidecar-signature': options.signature ?? signDelivery(secret, timestamp, text),
+    },
+    body: text,
+  });
+  const raw = await response.text();
+  let json: unknown = null;
+  try {
+    json = raw === '' ? null : JSON.parse(raw);
+  } catch {
+    json = raw;
+  }
+  return { status: response.status, json };
+}
