@@ -20,6 +20,7 @@ export const ERROR_DEFINITIONS = {
   not_failed: { status: 409, message: 'Only a failed action can be retried.' },
   lock_held: { status: 409, message: 'The lock is held by another owner.' },
   lock_lost: { status: 409, message: 'The lock is not held with this token (expired, released or taken).' },
+  not_redrivable: { status: 409, message: 'This notification cannot be run again.' },
   body_too_large: { status: 413, message: 'The body is larger than this route accepts.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   rate_limited: { status: 429, message: 'Too many requests for this token; retry later.' },
@@ -27,6 +28,7 @@ export const ERROR_DEFINITIONS = {
   not_ready: { status: 503, message: 'The sidecar is not ready.' },
   database_unavailable: { status: 503, message: 'The database is unavailable; retry later.' },
   source_unavailable: { status: 503, message: 'The WeCoza source table is not available.' },
+  notifications_disabled: { status: 503, message: 'The notification pipeline is switched off (NOTIFICATIONS_ENABLED=false).' },
   role_not_serving: { status: 503, message: 'This process does not run actions (SIDECAR_ROLE=api).' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

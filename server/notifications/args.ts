@@ -1,0 +1,43 @@
+import { PermanentError } from '../runner/handlers.ts';
+
+/**
+ * The args of the two built-in hooks. Our own jobs carry ids only; WeCoza's PHP enqueues
+ * `{log_id, recipient}` (Phase 12 also `email_context`, ignored here), which is accepted so the bridge
+ * can route WeCoza's own calls to the sidecar.
+ */
+
+export type EmailArgs = { logId: number; deliveryId: number } | { logId: number; recipient: string };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function positiveInteger(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  // PHP may send ids as numeric strings.
+  if (typeof value === 'string' && /^[1-9]\d{0,15}$/.test(value)) return Number(value);
+  return null;
+}
+
+export function parseEnrichArgs(args: unknown): number {
+  const logId = isRecord(args) ? positiveInteger(args['log_id']) : null;
+  if (logId === null) throw new PermanentError('args must be {"log_id": <positive integer>}');
+  return logId;
+}
+
+const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
+
+export function parseEmailArgs(args: unknown): EmailArgs {
+  if (!isRecord(args)) throw new PermanentError('args must be {"log_id", "delivery_id"} or {"log_id", "recipient"}');
+  const logId = positiveInteger(args['log_id']);
+  if (logId === null) throw new PermanentError('args.log_id must be a positive integer');
+  if (args['delivery_id'] !== undefined) {
+    const deliveryId = positiveInteger(args['delivery_id']);
+    if (deliveryId === null) throw new PermanentError('args.delivery_id must be a positive integer');
+    return { logId, deliveryId };
+  }
+  const recipient = args['recipient'];
+  // The message never repeats the value: it may be an address.
+  if (typeof recipient !== 'string' || !EMAIL.test(recipient.trim())) throw new PermanentError('args.recipient must be an e-mail address');
+  return { logId, recipient: recipient.trim() };
+}

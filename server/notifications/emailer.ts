@@ -1,0 +1,159 @@
+import type { Database } from '../db/port.ts';
+import type { SidecarEvents } from '../events.ts';
+import { PermanentError, SnoozeError, type ActionHandler, type HandlerContext } from '../runner/handlers.ts';
+import type { HookDefaults } from '../runner/hook-policies.ts';
+import { parseAiSummary } from './ai-summary.ts';
+import { parseEmailArgs, type EmailArgs } from './args.ts';
+import { renderNotificationEmail, type RenderedEmail } from './email-templates.ts';
+import './events.ts';
+import type { Ledger } from './ledger.ts';
+import type { MailSendResult, MailTransport } from './mail-transport.ts';
+import { rebuildAliasMap, type JsonValue } from './obfuscation.ts';
+import type { DeliveryRow, NotificationRow, SourceRow } from './rows.ts';
+import { EMAIL_HOOK, newMessageId } from './scheduling.ts';
+import type { SmtpHealth } from './smtp-health.ts';
+import type { SourceTable } from './source.ts';
+import { deliveryStatements, notificationStatements } from './sql.ts';
+
+/**
+ * `wecoza_send_notification_email {log_id, delivery_id}`: one e-mail to one recipient, recorded in the
+ * delivery ledger. The delivery is marked `sending` under this run's claim token (fenced) before any
+ * SMTP traffic and `sent` after the server's 250, so a retry of a sent delivery sends nothing; a crash
+ * between the 250 and the ledger write can send one more copy, with the same Message-ID.
+ *
+ * Temporary failures (4xx, connection, timeout, and authentication, which also turns /readyz amber)
+ * are retried by the runner; a 5xx to RCPT or DATA fails the delivery at once. Action logs get the
+ * SMTP code only; the reply text, which often echoes the address, stays in the ledger.
+ */
+
+export const EMAIL_DEFAULTS: HookDefaults = {
+  maxAttempts: 5,
+  // SMTP timeouts are 10 s to connect and 30 s per socket read; two of those fit comfortably.
+  timeoutSeconds: 120,
+  concurrency: 4,
+  retentionDays: 7,
+};
+
+const SOURCE_SNOOZE_SECONDS = 60;
+
+export interface EmailerParams {
+  db: Database;
+  source: SourceTable;
+  ledger: Ledger;
+  transport: MailTransport;
+  smtpHealth: SmtpHealth;
+  events: SidecarEvents;
+  mailDomain: string;
+}
+
+function textOf(value: JsonValue | undefined): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  return null;
+}
+
+function render(row: SourceRow, notification: NotificationRow | null): RenderedEmail {
+  const newRow = row.new_row !== null && typeof row.new_row === 'object' && !Array.isArray(row.new_row) ? row.new_row : {};
+  return renderNotificationEmail({
+    logId: Number(row.log_id),
+    operation: row.operation,
+    changedAt: row.changed_at,
+    classId: row.class_id,
+    classCode: textOf(newRow['class_code']),
+    classSubject: textOf(newRow['class_subject']),
+    // WeCoza's column is the record of truth; the snapshot covers a source write that did not land.
+    summary: parseAiSummary(row.ai_summary) ?? parseAiSummary(notification?.ai_summary ?? null),
+    // Rebuilt here, at send time, from the row: names never travel in job args.
+    aliases: rebuildAliasMap({ new_row: row.new_row, diff: row.diff, old_row: row.old_row }),
+  });
+}
+
+function codeText(code: number | null): string {
+  return code === null ? 'no reply code' : `SMTP ${code}`;
+}
+
+export function createEmailHandler(params: EmailerParams): ActionHandler {
+  const { db, source, ledger, transport, events } = params;
+  const notes = notificationStatements(db.schema);
+  const deliveries = deliveryStatements(db.schema);
+
+  /** WeCoza's `{log_id, recipient}` shape: find the delivery, or create it (and its notification). */
+  const deliveryFor = async (context: HandlerContext, args: EmailArgs, row: SourceRow | null): Promise<DeliveryRow | null> => {
+    if ('deliveryId' in args) return ledger.get(args.deliveryId);
+    const existing = await ledger.findByRecipient(args.logId, args.recipient);
+    if (existing !== null || row === null) return existing;
+    await context.fenced(async (tx) => {
+      await tx.query(notes.insertNotifications, [[args.logId], [row.class_id], [row.operation], ['sending'], [null], [null]]);
+      await tx.query(deliveries.insertDeliveries, [[args.logId], [args.recipient], [newMessageId(args.logId, params.mailDomain)]]);
+      const locked = await tx.query<NotificationRow>(notes.lockNotificationByLogId, [args.logId]);
+      const state = locked.rows[0]?.state;
+      // A finished notification gets one more delivery: reopen it so it settles again.
+      if (state === 'sent' || state === 'failed' || state === 'skipped') await tx.query(notes.reopenNotification, [args.logId, 'sending']);
+    });
+    return ledger.findByRecipient(args.logId, args.recipient);
+  };
+
+  const recordOutcome = async (context: HandlerContext, delivery: DeliveryRow, result: MailSendResult): Promise<void> => {
+    const token = context.action.claimToken;
+    const target = { id: delivery.id, logId: delivery.log_id };
+    if (result.accepted) {
+      params.smtpHealth.recordSuccess();
+      await context.fenced((tx) => ledger.finish(tx, target, token, { kind: 'sent', code: result.code, response: result.response }));
+      events.emit('notification:emailed', { outcome: 'sent', code: result.code, reason: null });
+      return;
+    }
+    if (result.auth) params.smtpHealth.recordAuthFailure(result.code);
+    if (result.kind === 'permanent') {
+      await context.fenced((tx) => ledger.finish(tx, target, token, { kind: 'failed', code: result.code, response: result.response, reason: result.reason }));
+      events.emit('notification:emailed', { outcome: 'failed', code: result.code, reason: result.reason });
+      throw new PermanentError(`${codeText(result.code)} (${result.reason}): the delivery failed`);
+    }
+    const last = context.action.attempt >= context.action.maxAttempts;
+    const outcome = last ? 'failed' : 'retry';
+    await context.fenced((tx) => ledger.finish(tx, target, token, { kind: outcome, code: result.code, response: result.response, reason: result.reason }));
+    events.emit('notification:emailed', { outcome, code: result.code, reason: result.reason });
+    throw new Error(`${codeText(result.code)} (${result.reason}): temporary failure, attempt ${context.action.attempt} of ${context.action.maxAttempts}`);
+  };
+
+  return {
+    hook: EMAIL_HOOK,
+    defaults: EMAIL_DEFAULTS,
+
+    async run(context) {
+      const args = parseEmailArgs(context.action.args);
+      const known = 'deliveryId' in args ? await ledger.get(args.deliveryId) : null;
+      if (known !== null && known.log_id !== args.logId) throw new PermanentError(`delivery ${known.id} does not belong to log ${args.logId}`);
+      if (known?.state === 'sent' || known?.state === 'failed') {
+        context.log.info({ log_id: args.logId, delivery_id: known.id, state: known.state }, 'delivery already finished; nothing sent');
+        return;
+      }
+      try {
+        await source.ensureAvailable();
+      } catch {
+        throw new SnoozeError(SOURCE_SNOOZE_SECONDS, 'the WeCoza source table is not available', true);
+      }
+      const row = await source.readRow(args.logId);
+      const delivery = known ?? (await deliveryFor(context, args, row));
+      if (delivery === null) throw new PermanentError(`no delivery for log ${args.logId} (${'deliveryId' in args ? `id ${args.deliveryId}` : 'recipient not found'})`);
+      if (delivery.state === 'sent' || delivery.state === 'failed') {
+        context.log.info({ log_id: args.logId, delivery_id: delivery.id, state: delivery.state }, 'delivery already finished; nothing sent');
+        return;
+      }
+      if (row === null) {
+        await context.fenced((tx) => ledger.finish(tx, { id: delivery.id, logId: delivery.log_id }, null, { kind: 'failed', code: null, response: null, reason: 'source_row_missing' }));
+        throw new PermanentError(`source row ${args.logId} does not exist`);
+      }
+
+      const claimed = await context.fenced((tx) => ledger.markSending(tx, delivery.id, context.action.claimToken));
+      if (claimed === null) {
+        context.log.info({ log_id: args.logId, delivery_id: delivery.id }, 'delivery is being sent by another run or is finished; nothing sent');
+        return;
+      }
+      const notification = (await db.query<NotificationRow>(notes.selectNotificationByLogId, [args.logId])).rows[0] ?? null;
+      const email = render(row, notification);
+      const result = await transport.send({ messageId: claimed.message_id, to: claimed.recipient, ...email, signal: context.signal });
+      context.log.info({ log_id: args.logId, delivery_id: delivery.id, accepted: result.accepted, code: result.code }, 'smtp attempt');
+      await recordOutcome(context, claimed, result);
+    },
+  };
+}

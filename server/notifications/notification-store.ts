@@ -1,0 +1,142 @@
+import type { EnqueueResult } from '../actions/store.ts';
+import type { Database } from '../db/port.ts';
+import { sidecarError } from '../errors.ts';
+import { isSummaryFinal, parseAiSummary, recordSummarySkipped } from './ai-summary.ts';
+import type { Ledger } from './ledger.ts';
+import { toNotificationDetail, toNotificationSummary, type NotificationListRow, type NotificationRow } from './rows.ts';
+import { aiAvailability, enrichAction, newMessageId, scheduleEmailsIn, type SchedulingDeps } from './scheduling.ts';
+import { NOTIFICATION_STATES, type NotificationDetail, type NotificationState, type NotificationSummary } from './schemas.ts';
+import { recipientsFor, type SettingsStore } from './settings.ts';
+import type { SourceTable } from './source.ts';
+import { cursorStatements, deliveryStatements, notificationStatements } from './sql.ts';
+
+/** What the routes read and the one thing they change (a redrive), plus the retention step. */
+
+export interface NotificationFilter {
+  states: NotificationState[] | null;
+  operation: string | null;
+  classId: number | null;
+  limit: number;
+  offset: number;
+}
+
+export interface NotificationStore {
+  detail(logId: number): Promise<NotificationDetail | null>;
+  list(filter: NotificationFilter): Promise<{ notifications: NotificationSummary[]; total: number }>;
+  /** Run a notification again: new recipients get deliveries, failed deliveries are queued again. */
+  redrive(logId: number): Promise<NotificationDetail>;
+  /** Delete finished notifications (and their deliveries) older than `days`; returns how many. */
+  prune(days: number): Promise<number>;
+}
+
+/** `sent,failed` → the states; unknown names are a 400. */
+export function parseStates(text: string | undefined): NotificationState[] | null {
+  if (text === undefined || text.trim() === '') return null;
+  const states = text.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  for (const state of states) {
+    if (!(NOTIFICATION_STATES as readonly string[]).includes(state)) {
+      throw sidecarError('validation_failed', `state "${state}" is not one of ${NOTIFICATION_STATES.join(', ')}.`);
+    }
+  }
+  return states as NotificationState[];
+}
+
+// Retention deletes in batches so one pass never holds many row locks at once.
+const PRUNE_BATCH = 1_000;
+
+export interface NotificationStoreParams {
+  db: Database;
+  source: SourceTable;
+  settings: SettingsStore;
+  ledger: Ledger;
+  scheduling: SchedulingDeps;
+  announce(results: readonly EnqueueResult[]): void;
+  openaiApiKey: string | null;
+  now?: () => Date;
+}
+
+export function createNotificationStore(params: NotificationStoreParams): NotificationStore {
+  const { db, source, ledger } = params;
+  const notes = notificationStatements(db.schema);
+  const deliveries = deliveryStatements(db.schema);
+  const cursors = cursorStatements(db.schema);
+  const now = params.now ?? (() => new Date());
+
+  const readRow = async (logId: number): Promise<NotificationRow | null> => {
+    const { rows } = await db.query<NotificationRow>(notes.selectNotificationByLogId, [logId]);
+    return rows[0] === undefined ? null : { ...rows[0], log_id: Number(rows[0].log_id) };
+  };
+
+  const store: NotificationStore = {
+    async detail(logId) {
+      const row = await readRow(logId);
+      if (row === null) return null;
+      return toNotificationDetail(row, await ledger.listFor(logId));
+    },
+
+    async list(filter) {
+      const values = [filter.states, filter.operation, filter.classId];
+      const [page, count] = await Promise.all([
+        db.query<NotificationListRow>(notes.listNotifications, [...values, filter.limit, filter.offset]),
+        db.query<{ total: number }>(notes.countNotifications, values),
+      ]);
+      return {
+        notifications: page.rows.map((row) => toNotificationSummary({ ...row, log_id: Number(row.log_id), class_id: row.class_id === null ? null : Number(row.class_id) })),
+        total: count.rows[0]?.total ?? 0,
+      };
+    },
+
+    async redrive(logId) {
+      await source.ensureAvailable();
+      const current = await readRow(logId);
+      if (current === null) throw sidecarError('not_found', `No notification for log_id ${logId}.`);
+      if (current.state === 'sent') throw sidecarError('not_redrivable', `Notification ${logId} was sent to every recipient; there is nothing to run again.`, { state: current.state });
+      const row = await source.readRow(logId);
+      if (row === null) throw sidecarError('not_redrivable', `The source row ${logId} no longer exists.`, { state: current.state });
+      const settings = await params.settings.get();
+      const ai = aiAvailability(settings, params.openaiApiKey);
+      const recipients = recipientsFor(settings, row.operation);
+      const summary = parseAiSummary(row.ai_summary);
+
+      const results = await db.transaction(async (tx) => {
+        await tx.query(notes.lockNotificationByLogId, [logId]);
+        if (recipients.length > 0) {
+          await tx.query(deliveries.insertDeliveries, [recipients.map(() => logId), recipients, recipients.map(() => newMessageId(logId, params.scheduling.mailDomain))]);
+        }
+        await tx.query(deliveries.requeueFailedDeliveries, [logId]);
+        const open = await tx.query<{ id: number }>(deliveries.selectDeliveryIdsByState, [logId, ['queued', 'sending']]);
+        if (open.rows.length === 0) {
+          // Still nobody to write to: the notification stays visible as skipped.
+          await tx.query(notes.finishNotification, [logId, 'skipped', 'no_recipient']);
+          return [];
+        }
+        if (ai.kind === 'available' && !isSummaryFinal(summary)) {
+          await tx.query(notes.reopenNotification, [logId, 'enriching']);
+          return params.scheduling.enqueueIn(tx, [enrichAction(logId, params.scheduling.policies)]);
+        }
+        if (ai.kind === 'skip' && !isSummaryFinal(summary)) {
+          const record = recordSummarySkipped(summary, ai.code, now());
+          await source.writeSummariesUnlessFinal([{ logId, record }], tx);
+          await tx.query(notes.updateSummarySnapshot, [logId, JSON.stringify(record)]);
+        }
+        await tx.query(notes.reopenNotification, [logId, 'sending']);
+        return scheduleEmailsIn(tx, params.scheduling, logId, ['queued', 'sending']);
+      });
+      params.announce(results);
+      return (await store.detail(logId)) as NotificationDetail;
+    },
+
+    async prune(days) {
+      let total = 0;
+      for (;;) {
+        const { rows } = await db.query<{ count: number; max_log_id: number | null }>(notes.deleteFinishedNotificationsBefore, [Math.ceil(days), PRUNE_BATCH]);
+        const count = rows[0]?.count ?? 0;
+        const highest = rows[0]?.max_log_id ?? null;
+        if (highest !== null) await db.query(cursors.raiseCursorFloors, [Number(highest)]);
+        total += count;
+        if (count < PRUNE_BATCH) return total;
+      }
+    },
+  };
+  return store;
+}

@@ -1,0 +1,273 @@
+/**
+ * Every statement of the notification pipeline, named by intent. `s` is the quoted sidecar schema and
+ * `t` the quoted source table, both spliced in once at start-up; values travel only as cast `$n`
+ * parameters, sets as one array parameter each.
+ */
+
+const NOTIFICATION_COLUMNS = `log_id, class_id, operation, state, reason, ai_summary, created_at, updated_at, enriched_at, finished_at`;
+const DELIVERY_COLUMNS = `id, log_id, recipient, message_id, state, attempts, claim_token, smtp_code, smtp_response, last_error,
+  created_at, updated_at, sent_at`;
+
+export function notificationStatements(s: string) {
+  return {
+    /**
+     * Create notifications for source rows, skipping rows that already have one: the primary key
+     * decides between concurrent passes, and only the rows returned here get deliveries and actions.
+     */
+    insertNotifications: `
+      INSERT INTO ${s}.notifications (log_id, class_id, operation, state, reason, ai_summary, finished_at)
+      SELECT t.log_id, t.class_id, t.operation, t.state, t.reason, t.ai_summary::jsonb,
+             CASE WHEN t.state IN ('sent', 'failed', 'skipped') THEN now() END
+      FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
+           AS t(log_id, class_id, operation, state, reason, ai_summary)
+      ORDER BY t.log_id
+      ON CONFLICT (log_id) DO NOTHING
+      RETURNING log_id`,
+
+    selectNotifiedLogIds: `SELECT log_id FROM ${s}.notifications WHERE log_id = ANY($1::bigint[])`,
+
+    selectNotificationByLogId: `SELECT ${NOTIFICATION_COLUMNS} FROM ${s}.notifications WHERE log_id = $1`,
+
+    /** Taken first by every transaction that settles a delivery, so two last deliveries see each other. */
+    lockNotificationByLogId: `SELECT ${NOTIFICATION_COLUMNS} FROM ${s}.notifications WHERE log_id = $1 FOR UPDATE`,
+
+    /** The enrichment is over (success, final failure or skip): e-mails may go. */
+    finishEnrichment: `
+      UPDATE ${s}.notifications
+      SET state = 'sending', ai_summary = $2::jsonb, enriched_at = now(), updated_at = now()
+      WHERE log_id = $1 AND state IN ('pending', 'enriching')
+      RETURNING log_id`,
+
+    /** Keep the snapshot in step with a failed attempt that will be retried. */
+    updateSummarySnapshot: `UPDATE ${s}.notifications SET ai_summary = $2::jsonb, updated_at = now() WHERE log_id = $1`,
+
+    /**
+     * Once no delivery is queued or sending: sent when all were sent, failed when one failed.
+     * Run after `lockNotificationByLogId` in the same transaction, so its counts see every delivery
+     * settled by transactions that committed before ours.
+     */
+    settleNotificationFromDeliveries: `
+      WITH counts AS (
+        SELECT count(*) FILTER (WHERE state IN ('queued', 'sending')) AS open,
+               count(*) FILTER (WHERE state = 'failed') AS failed,
+               count(*) AS total
+        FROM ${s}.deliveries WHERE log_id = $1
+      )
+      UPDATE ${s}.notifications n
+      SET state = CASE WHEN c.failed > 0 THEN 'failed' ELSE 'sent' END,
+          reason = CASE WHEN c.failed > 0 THEN 'delivery_failed' END,
+          finished_at = now(), updated_at = now()
+      FROM counts c
+      WHERE n.log_id = $1 AND n.state = 'sending' AND c.total > 0 AND c.open = 0
+      RETURNING n.state`,
+
+    /** Skipped or failed with a reason (no_recipient, source_row_missing). */
+    finishNotification: `
+      UPDATE ${s}.notifications
+      SET state = $2, reason = $3, finished_at = now(), updated_at = now()
+      WHERE log_id = $1
+      RETURNING log_id`,
+
+    /** A redrive: back to work in `state` (enriching or sending), reason and finish cleared. */
+    reopenNotification: `
+      UPDATE ${s}.notifications
+      SET state = $2, reason = NULL, finished_at = NULL, updated_at = now()
+      WHERE log_id = $1
+      RETURNING log_id`,
+
+    listNotifications: `
+      SELECT n.log_id, n.class_id, n.operation, n.state, n.reason, n.ai_summary, n.created_at, n.updated_at,
+             n.enriched_at, n.finished_at,
+             coalesce(d.queued, 0)::integer AS queued, coalesce(d.sending, 0)::integer AS sending,
+             coalesce(d.sent, 0)::integer AS sent, coalesce(d.failed, 0)::integer AS failed
+      FROM ${s}.notifications n
+      LEFT JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE state = 'queued') AS queued, count(*) FILTER (WHERE state = 'sending') AS sending,
+               count(*) FILTER (WHERE state = 'sent') AS sent, count(*) FILTER (WHERE state = 'failed') AS failed
+        FROM ${s}.deliveries WHERE log_id = n.log_id
+      ) d ON true
+      WHERE ($1::text[] IS NULL OR n.state = ANY($1::text[]))
+        AND ($2::text IS NULL OR n.operation = $2::text)
+        AND ($3::bigint IS NULL OR n.class_id = $3::bigint)
+      ORDER BY n.log_id DESC
+      LIMIT $4 OFFSET $5`,
+
+    countNotifications: `
+      SELECT count(*)::integer AS total FROM ${s}.notifications n
+      WHERE ($1::text[] IS NULL OR n.state = ANY($1::text[]))
+        AND ($2::text IS NULL OR n.operation = $2::text)
+        AND ($3::bigint IS NULL OR n.class_id = $3::bigint)`,
+
+    /**
+     * Retention: finished notifications past the cutoff, oldest first, in bounded batches; their
+     * deliveries go with them (ON DELETE CASCADE). Returns the highest log_id deleted, so the cursor
+     * floor can rise above it and the look-back window never sees those rows as new again.
+     */
+    deleteFinishedNotificationsBefore: `
+      WITH doomed AS (
+        SELECT log_id FROM ${s}.notifications
+        WHERE finished_at < now() - make_interval(days => $1::integer)
+        ORDER BY finished_at
+        LIMIT $2
+      ),
+      deleted AS (DELETE FROM ${s}.notifications n USING doomed WHERE n.log_id = doomed.log_id RETURNING n.log_id)
+      SELECT count(*)::integer AS count, max(log_id) AS max_log_id FROM deleted`,
+  };
+}
+
+export function deliveryStatements(s: string) {
+  return {
+    /** One delivery per (notification, recipient); an existing pair keeps its row and Message-ID. */
+    insertDeliveries: `
+      INSERT INTO ${s}.deliveries (log_id, recipient, message_id)
+      SELECT t.log_id, t.recipient, t.message_id
+      FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(log_id, recipient, message_id)
+      ORDER BY t.log_id, t.recipient
+      ON CONFLICT (log_id, recipient) DO NOTHING
+      RETURNING id, log_id`,
+
+    selectDeliveryById: `SELECT ${DELIVERY_COLUMNS} FROM ${s}.deliveries WHERE id = $1`,
+
+    selectDeliveryByRecipient: `
+      SELECT ${DELIVERY_COLUMNS} FROM ${s}.deliveries
+      WHERE log_id = $1 AND lower(recipient) = lower($2)
+      ORDER BY id LIMIT 1`,
+
+    selectDeliveriesByLogId: `SELECT ${DELIVERY_COLUMNS} FROM ${s}.deliveries WHERE log_id = $1 ORDER BY id`,
+
+    /** Deliveries of one notification in the given states, for scheduling their e-mail jobs. */
+    selectDeliveryIdsByState: `SELECT id FROM ${s}.deliveries WHERE log_id = $1 AND state = ANY($2::text[]) ORDER BY id`,
+
+    /**
+     * Record the intent to send under the worker's claim token, before any SMTP traffic. A row left
+     * `sending` is taken over only when no running action holds its token any more (its worker died
+     * or lost the lease): that is the one window where a copy may repeat, with the same Message-ID.
+     */
+    markDeliverySending: `
+      UPDATE ${s}.deliveries d
+      SET state = 'sending', claim_token = $2, attempts = d.attempts + 1, updated_at = now()
+      WHERE d.id = $1
+        AND (d.state = 'queued'
+             OR (d.state = 'sending' AND (d.claim_token = $2 OR NOT EXISTS (
+                   SELECT 1 FROM ${s}.actions a WHERE a.status = 'in-progress' AND a.claim_token = d.claim_token))))
+      RETURNING ${DELIVERY_COLUMNS}`,
+
+    markDeliverySent: `
+      UPDATE ${s}.deliveries
+      SET state = 'sent', smtp_code = $3, smtp_response = $4, last_error = NULL, sent_at = now(), updated_at = now()
+      WHERE id = $1 AND claim_token = $2 AND state = 'sending'
+      RETURNING id`,
+
+    /** A temporary failure: back to queued with the reply, for the next attempt. */
+    markDeliveryRetrying: `
+      UPDATE ${s}.deliveries
+      SET state = 'queued', claim_token = NULL, smtp_code = $3, smtp_response = $4, last_error = $5, updated_at = now()
+      WHERE id = $1 AND claim_token = $2 AND state = 'sending'
+      RETURNING id`,
+
+    /** Failed for good; `$2` null means "whoever holds it" (a missing source row, found before sending). */
+    markDeliveryFailed: `
+      UPDATE ${s}.deliveries
+      SET state = 'failed', claim_token = NULL, smtp_code = $3, smtp_response = $4, last_error = $5, updated_at = now()
+      WHERE id = $1 AND state IN ('queued', 'sending') AND ($2::uuid IS NULL OR claim_token = $2::uuid)
+      RETURNING id`,
+
+    /** A redrive: failed deliveries go back to queued, keeping their Message-ID. */
+    requeueFailedDeliveries: `
+      UPDATE ${s}.deliveries SET state = 'queued', claim_token = NULL, updated_at = now()
+      WHERE log_id = $1 AND state = 'failed'
+      RETURNING id`,
+  };
+}
+
+export function settingsStatements(s: string) {
+  return {
+    /** The first start (of any process) seeds from the environment; later starts change nothing. */
+    seedSettings: `
+      INSERT INTO ${s}.notification_settings (id, recipients, ai_enabled, ai_model)
+      VALUES (true, $1::jsonb, $2, $3)
+      ON CONFLICT (id) DO NOTHING`,
+
+    selectSettings: `SELECT recipients, ai_enabled, ai_model, updated_at FROM ${s}.notification_settings WHERE id`,
+
+    /** Null parameters keep the stored value. */
+    updateSettings: `
+      UPDATE ${s}.notification_settings
+      SET recipients = coalesce($1::jsonb, recipients), ai_enabled = coalesce($2::boolean, ai_enabled),
+          ai_model = coalesce($3::text, ai_model), updated_at = now()
+      WHERE id
+      RETURNING recipients, ai_enabled, ai_model, updated_at`,
+  };
+}
+
+export function cursorStatements(s: string) {
+  return {
+    selectCursor: `SELECT source_table, last_log_id, floor_log_id, updated_at FROM ${s}.notification_cursor WHERE source_table = $1`,
+
+    /** The first value wins: two processes starting at once agree on one starting point. */
+    insertCursorIfMissing: `
+      INSERT INTO ${s}.notification_cursor (source_table, last_log_id, floor_log_id) VALUES ($1, $2, $2)
+      ON CONFLICT (source_table) DO NOTHING`,
+
+    /** Never backwards: a slow pass must not undo a faster one. */
+    advanceCursor: `
+      UPDATE ${s}.notification_cursor SET last_log_id = greatest(last_log_id, $2), updated_at = now()
+      WHERE source_table = $1 AND last_log_id < $2`,
+
+    /** An import (PUT /cursor): both the cursor and the floor move, either way. */
+    upsertCursor: `
+      INSERT INTO ${s}.notification_cursor (source_table, last_log_id, floor_log_id) VALUES ($1, $2, $2)
+      ON CONFLICT (source_table) DO UPDATE SET last_log_id = $2, floor_log_id = $2, updated_at = now()
+      RETURNING source_table, last_log_id, floor_log_id, updated_at`,
+
+    /** After retention deleted notifications up to `$1`: the look-back window must not reach them. */
+    raiseCursorFloors: `
+      UPDATE ${s}.notification_cursor SET floor_log_id = least(last_log_id, $1), updated_at = now()
+      WHERE floor_log_id < least(last_log_id, $1)`,
+  };
+}
+
+/** Statements on WeCoza's table. It is read, and only its ai_summary column is ever written. */
+export function sourceStatements(t: string) {
+  return {
+    /** Existence, columns and privileges in one round trip; `$1` is the unquoted [schema.]table name. */
+    inspectSourceTable: `
+      SELECT c.oid IS NOT NULL AS present,
+             coalesce((SELECT array_agg(a.attname::text) FROM pg_attribute a
+                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}') AS columns,
+             CASE WHEN c.oid IS NULL THEN false ELSE has_table_privilege(c.oid, 'SELECT') END AS can_select,
+             -- has_column_privilege raises for a missing column, hence the guard.
+             CASE WHEN c.oid IS NULL OR NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                                                   AND a.attname = 'ai_summary' AND NOT a.attisdropped)
+                  THEN false ELSE has_column_privilege(c.oid, 'ai_summary', 'UPDATE') END AS can_update
+      FROM (SELECT to_regclass($1::text) AS oid) c`,
+
+    selectMaxLogId: `SELECT coalesce(max(log_id), 0)::bigint AS max_log_id FROM ${t}`,
+
+    /** The look-back window: heads of rows in (low, high]. */
+    selectHeadsInRange: `
+      SELECT log_id, operation, class_id FROM ${t}
+      WHERE log_id > $1 AND log_id <= $2
+      ORDER BY log_id`,
+
+    selectHeadsAfter: `
+      SELECT log_id, operation, class_id FROM ${t}
+      WHERE log_id > $1
+      ORDER BY log_id
+      LIMIT $2`,
+
+    /** changed_at is WeCoza's timestamp without time zone: passed on as its text, never reinterpreted. */
+    selectRowByLogId: `
+      SELECT log_id, class_id, operation, changed_at::text AS changed_at, new_row, old_row, diff, ai_summary
+      FROM ${t} WHERE log_id = $1`,
+
+    updateSummaryByLogId: `UPDATE ${t} SET ai_summary = $2::jsonb WHERE log_id = $1`,
+
+    /** Skip records never replace a finished summary (WeCoza's, or an earlier pass's). */
+    updateSummariesUnlessFinal: `
+      UPDATE ${t} AS src SET ai_summary = u.record::jsonb
+      FROM unnest($1::bigint[], $2::text[]) AS u(log_id, record)
+      WHERE src.log_id = u.log_id
+        AND (src.ai_summary IS NULL OR coalesce(src.ai_summary ->> 'status', 'pending') NOT IN ('success', 'failed'))`,
+  };
+}
