@@ -32,6 +32,7 @@ $wecoza_sidecar_allowed = array(
 	'is_plugin_active',
 	'wp_next_scheduled',
 	'wp_schedule_single_event',
+	'wp_schedule_event',
 	'wp_unschedule_hook',
 	'_get_cron_array',
 	'has_action',

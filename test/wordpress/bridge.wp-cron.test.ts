@@ -1,0 +1,167 @@
+/**
+ * WP-Cron drives the sidecar's notification processor (DESIGN.md §4.4, §5): requesting /wp-cron.php
+ * runs the bridge's every-minute event, which calls POST /v1/notifications/process, and new rows in
+ * WeCoza's class_change_logs become e-mails in an SMTP sink. The sidecar runs on PostgreSQL with the
+ * source table in a schema of this run, its own processing timer off (NOTIFY_PROCESS_INTERVAL=0) and
+ * the source trigger notifying a channel it does not listen on: only WP-Cron can start a pass.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { demoSourceDdl } from '../../server/notifications/demo-source.ts';
+import { postgresSkipReason, TEST_DATABASE_URL } from '../support/databases.ts';
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../support/smtp-sink.ts';
+import { startBridgeStack, type BridgeStack } from './support/bridge-stack.ts';
+import { waitFor, wordpressSkipReason } from './support/wordpress-site.ts';
+
+const skip = (await wordpressSkipReason('bridge.wp-cron')) ?? (await postgresSkipReason());
+
+const RUN = randomBytes(4).toString('hex');
+const SIDECAR_SCHEMA = `t_wp_cron_${RUN}`;
+const SOURCE_SCHEMA = `t_wp_cron_${RUN}_src`;
+const SOURCE_TABLE = `${SOURCE_SCHEMA}.class_change_logs`;
+// Not WeCoza's class_change_channel, which the sidecar LISTENs on to start a pass by itself.
+const SOURCE_CHANNEL = `t_wp_cron_${RUN}_quiet`;
+const INSERT_TEAM = 'insert-team@example.com';
+const UPDATE_TEAM = 'update-team@example.com';
+
+let stack: BridgeStack | null = null;
+let sink: SmtpSink | null = null;
+let admin: pg.Client | null = null;
+
+/** Class ids of rows logged before WeCoza's cursor (never to be e-mailed) and after it. */
+const history: number[] = [];
+
+async function insertClass(code: string, subject: string): Promise<number> {
+  assert.ok(admin);
+  const { rows } = await admin.query<{ class_id: number }>(
+    `INSERT INTO "${SOURCE_SCHEMA}".classes (class_code, class_subject, class_type) VALUES ($1, $2, 'Skills') RETURNING class_id`,
+    [code, subject],
+  );
+  return (rows[0] as { class_id: number }).class_id;
+}
+
+async function logIdsOf(classId: number): Promise<number[]> {
+  assert.ok(admin);
+  const { rows } = await admin.query<{ log_id: string }>(`SELECT log_id FROM ${SOURCE_TABLE} WHERE class_id = $1 ORDER BY log_id`, [classId]);
+  return rows.map((row) => Number(row.log_id));
+}
+
+before(async () => {
+  if (skip !== undefined) return;
+  admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS "${SIDECAR_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${SOURCE_SCHEMA}" CASCADE`);
+  await admin.query(demoSourceDdl(SOURCE_TABLE, SOURCE_CHANNEL));
+  // Logged before the sidecar starts: history, below the cursor it starts with.
+  history.push(await insertClass('HIST-1', 'History one'), await insertClass('HIST-2', 'History two'), await insertClass('HIST-3', 'History three'));
+
+  sink = await startSmtpSink();
+  stack = await startBridgeStack({
+    sidecarEnv: {
+      DATABASE_URL: TEST_DATABASE_URL,
+      SIDECAR_SCHEMA,
+      SOURCE_TABLE,
+      SMTP_URL: sink.url(),
+      MAIL_FROM: 'WeCoza Sidecar <sidecar@example.com>',
+      NOTIFY_PROCESS_INTERVAL: '0',
+      AI_ENABLED: 'false',
+    },
+  });
+}, { timeout: 180_000 });
+
+after(async () => {
+  await stack?.stop();
+  await sink?.stop();
+  if (admin !== null) {
+    await admin.query(`DROP SCHEMA IF EXISTS "${SIDECAR_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${SOURCE_SCHEMA}" CASCADE`);
+    await admin.end();
+  }
+}, { timeout: 60_000 });
+
+function live(): BridgeStack {
+  assert.ok(stack, 'the WordPress stack did not start');
+  return stack;
+}
+
+/** The Subject header of a raw message, unfolded. */
+function subjectOf(mail: ReceivedMail): string {
+  const headerEnd = mail.raw.search(/\r?\n\r?\n/);
+  const headers = mail.raw.slice(0, headerEnd).replace(/\r?\n[ \t]+/g, ' ');
+  return /^subject:\s*(.*)$/im.exec(headers)?.[1]?.trim() ?? '';
+}
+
+describe('bridge activation', { skip }, () => {
+  it("imports WeCoza's wecoza_last_notified_log_id as the cursor and removes WeCoza's hourly event", async () => {
+    const [secondHistoryLog] = await logIdsOf(history[1] as number);
+    assert.ok(secondHistoryLog !== undefined);
+    const site = live().site;
+    await site.call('wp_schedule_event', [Math.floor(Date.now() / 1000) + 3600, 'hourly', 'wecoza_email_notifications_process']);
+    // WeCoza has handled up to the second history row; the third is still owed an e-mail.
+    await site.call('update_option', ['wecoza_last_notified_log_id', secondHistoryLog]);
+
+    await site.call('deactivate_plugins', ['wecoza-sidecar/wecoza-sidecar.php']);
+    assert.equal(await site.call('wp_next_scheduled', ['wecoza_sidecar_process_notifications']), false, 'deactivation removes the event');
+    await site.call('activate_plugin', ['wecoza-sidecar/wecoza-sidecar.php']);
+
+    const cursor = await live().api('GET', '/v1/notifications/cursor');
+    assert.equal(cursor.status, 200, JSON.stringify(cursor.json));
+    assert.equal(cursor.json.log_id, secondHistoryLog);
+    assert.equal(cursor.json.floor_log_id, secondHistoryLog);
+    assert.equal(await site.call('wp_next_scheduled', ['wecoza_email_notifications_process']), false);
+    const next = await site.call<number | false>('wp_next_scheduled', ['wecoza_sidecar_process_notifications']);
+    assert.ok(typeof next === 'number' && next <= Math.floor(Date.now() / 1000) + 1, `the every-minute event is due now (next: ${next})`);
+  });
+
+  it("sends WeCoza's recipient options to the sidecar's notification settings", async () => {
+    await live().site.call('update_option', ['wecoza_notification_class_created', INSERT_TEAM]);
+    await live().site.call('update_option', ['wecoza_notification_class_updated', UPDATE_TEAM]);
+
+    const settings = await waitFor('the recipients to reach the sidecar', async () => {
+      const reply = await live().api('GET', '/v1/notifications/settings');
+      return reply.status === 200 && reply.json.recipients?.UPDATE?.length > 0 ? reply.json : undefined;
+    }, { timeoutMs: 10_000 });
+    assert.deepEqual(settings.recipients.INSERT, [INSERT_TEAM]);
+    assert.deepEqual(settings.recipients.UPDATE, [UPDATE_TEAM]);
+  });
+});
+
+describe('GET /wp-cron.php', { skip }, () => {
+  it('runs the processor, and rows in class_change_logs become e-mails in the SMTP sink', async () => {
+    const classId = await insertClass('IMP021813', 'Business English');
+    assert.ok(admin);
+    await admin.query(`UPDATE "${SOURCE_SCHEMA}".classes SET class_subject = 'Business English II' WHERE class_id = $1`, [classId]);
+    const [insertLog, updateLog] = await logIdsOf(classId);
+    const [owedLog] = await logIdsOf(history[2] as number);
+    const before = await live().api('GET', '/v1/notifications');
+    assert.equal(before.status, 200, JSON.stringify(before.json));
+    assert.equal(before.json.total, 0, 'nothing but WP-Cron may start a pass');
+    assert.equal(sink?.messages.length, 0);
+
+    const cron = await live().site.request('/wp-cron.php');
+    await cron.arrayBuffer();
+    assert.equal(cron.status, 200);
+
+    const mails = await waitFor('three e-mails in the SMTP sink', async () => ((sink?.messages.length ?? 0) >= 3 ? [...(sink?.messages ?? [])] : undefined), { timeoutMs: 30_000, intervalMs: 200 });
+    const received = mails.map((mail) => [mail.envelope.to.join(','), subjectOf(mail)]).sort();
+    assert.deepEqual(received, [
+      [INSERT_TEAM, `[WeCoza] Class insert: ${history[2]} (HIST-3)`],
+      [INSERT_TEAM, `[WeCoza] Class insert: ${classId} (IMP021813)`],
+      [UPDATE_TEAM, `[WeCoza] Class update: ${classId} (IMP021813)`],
+    ].sort());
+
+    for (const logId of [owedLog, insertLog, updateLog]) {
+      const detail = await waitFor(`notification ${logId} to be sent`, async () => {
+        const reply = await live().api('GET', `/v1/notifications/${logId}`);
+        return reply.status === 200 && reply.json.state === 'sent' ? reply.json : undefined;
+      }, { timeoutMs: 15_000, intervalMs: 200 });
+      assert.equal(detail.state, 'sent');
+    }
+    for (const classOfHistory of history.slice(0, 2)) {
+      const [logId] = await logIdsOf(classOfHistory);
+      assert.equal((await live().api('GET', `/v1/notifications/${logId}`)).status, 404, `history row ${logId} (at or below the imported cursor) was notified`);
+    }
+    assert.deepEqual(await live().site.fatalErrors(), []);
+  });
+});
