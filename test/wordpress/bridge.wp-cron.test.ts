@@ -142,6 +142,9 @@ describe('GET /wp-cron.php', { skip }, () => {
     const cron = await live().site.request('/wp-cron.php');
     await cron.arrayBuffer();
     assert.equal(cron.status, 200);
+    const next = await live().site.call<number | false>('wp_next_scheduled', ['wecoza_sidecar_process_notifications']);
+    assert.ok(typeof next === 'number' && next > Math.floor(Date.now() / 1000), `the event ran and is due again in a minute (next: ${next})`);
+    assert.doesNotMatch(await live().site.debugLog(), /notification processing request failed/);
 
     const mails = await waitFor('three e-mails in the SMTP sink', async () => ((sink?.messages.length ?? 0) >= 3 ? [...(sink?.messages ?? [])] : undefined), { timeoutMs: 30_000, intervalMs: 200 });
     const received = mails.map((mail) => [mail.envelope.to.join(','), subjectOf(mail)]).sort();
