@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { actionRoutes } from './actions/routes.ts';
 import { createActionStore, type ActionStore } from './actions/store.ts';
 import type { Config } from './config.ts';
@@ -8,12 +9,18 @@ import { createEvents, type SidecarEvents } from './events.ts';
 import { authPlugin } from './http/auth.ts';
 import { errorHandlerPlugin } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { createMetricsRegistry, metricsRoutes } from './http/metrics.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerRateLimit } from './http/rate-limit.ts';
 import { createReadiness, type Readiness } from './http/readiness.ts';
 import { registerValidators } from './http/validation.ts';
+import { createHandlerRegistry, type HandlerRegistry } from './runner/handlers.ts';
 import { createHookPolicies, type HookPolicies } from './runner/hook-policies.ts';
+import { registerRunnerMetrics } from './runner/metrics.ts';
+import { runnerRoutes } from './runner/routes.ts';
+import { createRunner, type Runner, type RunnerTimings } from './runner/runner.ts';
+import { startWakeNotifier, wakeChannelFor } from './runner/wakeups.ts';
 import { lockRoutes } from './locks/routes.ts';
 import { createLockStore, type LockStore } from './locks/store.ts';
 
@@ -28,6 +35,12 @@ export interface AppDeps {
   events?: SidecarEvents;
   policies?: HookPolicies;
   readiness?: Readiness;
+  /** Built-in handlers; register them before building (their defaults shape enqueue and claims). */
+  handlers?: HandlerRegistry;
+  /** The process's Prometheus registry; features add their metrics to it. */
+  metrics?: Registry;
+  /** Tests shorten the runner's timers. */
+  runnerTimings?: Partial<RunnerTimings>;
 }
 
 /** The parts a caller (main.ts, tests) may need after building. */
@@ -37,6 +50,10 @@ export interface AppParts {
   readiness: Readiness;
   actions: ActionStore;
   locks: LockStore;
+  handlers: HandlerRegistry;
+  metrics: Registry;
+  /** Null when this process runs no actions (SIDECAR_ROLE=api). Started by start.ts, stopped on close. */
+  runner: Runner | null;
 }
 
 declare module 'fastify' {
@@ -51,6 +68,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const policies = deps.policies ?? createHookPolicies(config);
   const readiness = deps.readiness ?? createReadiness();
   const actions = createActionStore({ db, events });
+  const handlers = deps.handlers ?? createHandlerRegistry();
+  for (const hook of handlers.hooks()) {
+    const defaults = handlers.get(hook)?.defaults;
+    if (defaults !== undefined) policies.declare(hook, defaults);
+  }
+  const metrics = deps.metrics ?? createMetricsRegistry();
+  const runner =
+    config.role === 'api'
+      ? null
+      : createRunner({ config, db, events, policies, handlers, ...(deps.logger ? { log: deps.logger } : {}), ...(deps.runnerTimings ? { timings: deps.runnerTimings } : {}) });
   const locks = createLockStore(db);
 
   const app = Fastify({
@@ -59,12 +86,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
   });
-  app.decorate('sidecar', { events, policies, readiness, actions, locks });
+  app.decorate('sidecar', { events, policies, readiness, actions, locks, handlers, metrics, runner });
+
+  // Every process that enqueues wakes the workers of the others (an API-only one too).
+  const stopNotifier =
+    db.kind === 'postgres' && !config.pollOnly
+      ? startWakeNotifier({ db, events, channel: wakeChannelFor(db.schema), senderId: runner?.workerId ?? `api:${process.pid}`, log: app.log })
+      : () => undefined;
+  const stopRunnerMetrics = registerRunnerMetrics({ registry: metrics, events, db });
+  app.addHook('onClose', async () => {
+    await runner?.stop();
+    stopNotifier();
+    stopRunnerMetrics();
+  });
 
   registerValidators(app);
   registerJsonBodyParser(app);
   await app.register(errorHandlerPlugin);
-  await registerOpenApi(app, { metricsPublic: config.metricsPublic });
+  // A worker serves only health, readiness and metrics.
+  if (config.role !== 'worker') await registerOpenApi(app, { metricsPublic: config.metricsPublic });
 
   // One log line per request, without the query string (it can carry args).
   app.addHook('onResponse', async (request, reply) => {
@@ -78,11 +118,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   readiness.register('migrations', async () => ((await migrationsApplied(db)) ? { status: 'ok' } : { status: 'fail', detail: 'migrations are not applied' }));
 
   await app.register(healthRoutes, { readiness });
+  await app.register(metricsRoutes, { registry: metrics, token: deps.apiToken, public: config.metricsPublic });
+  if (config.role === 'worker') return app;
 
   await app.register(async (v1) => {
     await v1.register(authPlugin, { token: deps.apiToken });
     await registerRateLimit(v1, { max: config.rateLimitMax, windowSeconds: config.rateLimitWindowSeconds });
     await v1.register(actionRoutes, { prefix: '/v1/actions', store: actions, policies });
+    await v1.register(runnerRoutes, { prefix: '/v1/actions', store: actions, db, events, runner });
     await v1.register(lockRoutes, { prefix: '/v1/locks', store: locks });
   });
 

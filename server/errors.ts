@@ -18,6 +18,7 @@ export const ERROR_DEFINITIONS = {
   method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
   not_pending: { status: 409, message: 'The action is not pending.' },
   not_failed: { status: 409, message: 'Only a failed action can be retried.' },
+  retry_blocked: { status: 409, message: 'A live action with the same hook, args and group exists; this unique action cannot be pending twice.' },
   lock_held: { status: 409, message: 'The lock is held by another owner.' },
   lock_lost: { status: 409, message: 'The lock is not held with this token (expired, released or taken).' },
   not_redrivable: { status: 409, message: 'This notification cannot be run again.' },

@@ -1,0 +1,137 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Database } from '../db/port.ts';
+import type { SidecarEvents } from '../events.ts';
+import { runnerStatements } from './sql.ts';
+import './events.ts';
+
+/**
+ * The runner's metrics. Counters and histograms are fed by the runner's events (no query); the queue
+ * depth gauges come from one bounded query over the live rows, run at most every GAUGE_CACHE_MS and
+ * shared by every scrape meanwhile.
+ */
+export const GAUGE_CACHE_MS = 10_000;
+/** The live-row scan stops here; past it the depth gauges are lower bounds and `capped` says so. */
+export const LIVE_SCAN_CAP = 100_000;
+
+const RUN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const LATENCY_BUCKETS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600];
+
+interface DepthSnapshot {
+  byHook: Array<{ hook: string; pending: number; in_progress: number; past_due: number }>;
+  oldestDueAge: number;
+  capped: boolean;
+}
+
+export function registerRunnerMetrics(params: { registry: Registry; events: SidecarEvents; db: Database; now?: () => number }): () => void {
+  const { registry, events, db } = params;
+  const now = params.now ?? Date.now;
+  const sql = runnerStatements(db.schema);
+  const registers = [registry];
+
+  const started = new Counter({ name: 'sidecar_action_runs_total', help: 'Runs started (claims), by hook.', labelNames: ['hook'], registers });
+  const completed = new Counter({ name: 'sidecar_actions_completed_total', help: 'Actions completed, by hook.', labelNames: ['hook'], registers });
+  const failed = new Counter({ name: 'sidecar_actions_failed_total', help: 'Actions failed for good, by hook.', labelNames: ['hook'], registers });
+  const retried = new Counter({ name: 'sidecar_action_retries_total', help: 'Failed attempts scheduled for a retry, by hook.', labelNames: ['hook'], registers });
+  const snoozed = new Counter({ name: 'sidecar_action_snoozes_total', help: 'Runs snoozed without spending an attempt, by hook.', labelNames: ['hook'], registers });
+  const leaseLost = new Counter({ name: 'sidecar_action_leases_lost_total', help: 'Outcomes refused because another worker held the action.', labelNames: ['hook'], registers });
+  const expired = new Counter({ name: 'sidecar_lease_expiries_total', help: 'Expired leases found by the reaper: requeued or failed.', labelNames: ['outcome'], registers });
+  const deleted = new Counter({ name: 'sidecar_actions_deleted_total', help: 'Finished actions deleted by the cleaner.', registers });
+  const duration = new Histogram({ name: 'sidecar_action_run_seconds', help: 'Handler run time, by hook and outcome.', labelNames: ['hook', 'outcome'], buckets: RUN_BUCKETS, registers });
+  const latency = new Histogram({ name: 'sidecar_action_claim_latency_seconds', help: 'Start minus scheduled time: how late the queue ran an action.', buckets: LATENCY_BUCKETS, registers });
+
+  let snapshot: DepthSnapshot | null = null;
+  let snapshotAt = 0;
+  let refreshing: Promise<DepthSnapshot> | null = null;
+  const depth = (): Promise<DepthSnapshot> => {
+    if (snapshot !== null && now() - snapshotAt < GAUGE_CACHE_MS) return Promise.resolve(snapshot);
+    refreshing ??= (async () => {
+      try {
+        const [live, oldest] = await Promise.all([
+          db.query<DepthSnapshot['byHook'][number]>(sql.countLiveActionsByHook, [LIVE_SCAN_CAP]),
+          db.query<{ age: number }>(sql.selectOldestDueAge),
+        ]);
+        const total = live.rows.reduce((sum, row) => sum + row.pending + row.in_progress, 0);
+        snapshot = { byHook: live.rows, oldestDueAge: oldest.rows[0]?.age ?? 0, capped: total >= LIVE_SCAN_CAP };
+        snapshotAt = now();
+        return snapshot;
+      } finally {
+        refreshing = null;
+      }
+    })();
+    return refreshing;
+  };
+
+  new Gauge({
+    name: 'sidecar_actions',
+    help: `Live actions by hook and status (pending, in-progress), refreshed at most every ${GAUGE_CACHE_MS / 1000} s.`,
+    labelNames: ['hook', 'status'],
+    registers,
+    async collect() {
+      const { byHook } = await depth();
+      this.reset();
+      for (const row of byHook) {
+        this.set({ hook: row.hook, status: 'pending' }, row.pending);
+        this.set({ hook: row.hook, status: 'in-progress' }, row.in_progress);
+      }
+    },
+  });
+  new Gauge({
+    name: 'sidecar_actions_past_due',
+    help: 'Pending actions whose time has come, by hook.',
+    labelNames: ['hook'],
+    registers,
+    async collect() {
+      const { byHook } = await depth();
+      this.reset();
+      for (const row of byHook) this.set({ hook: row.hook }, row.past_due);
+    },
+  });
+  new Gauge({
+    name: 'sidecar_oldest_due_age_seconds',
+    help: 'How long the oldest due pending action has waited.',
+    registers,
+    async collect() {
+      this.set((await depth()).oldestDueAge);
+    },
+  });
+  new Gauge({
+    name: 'sidecar_actions_depth_capped',
+    help: `1 when more than ${LIVE_SCAN_CAP} live actions exist and the depth gauges are lower bounds.`,
+    registers,
+    async collect() {
+      this.set((await depth()).capped ? 1 : 0);
+    },
+  });
+
+  const unsubscribers = [
+    events.on('action:claimed', ({ hook, latencyMs }) => {
+      started.inc({ hook });
+      latency.observe(latencyMs / 1000);
+    }),
+    events.on('action:completed', ({ hook, durationMs }) => {
+      completed.inc({ hook });
+      duration.observe({ hook, outcome: 'complete' }, durationMs / 1000);
+    }),
+    events.on('action:failed', ({ hook, durationMs }) => {
+      failed.inc({ hook });
+      duration.observe({ hook, outcome: 'failed' }, durationMs / 1000);
+    }),
+    events.on('action:retried', ({ hook, durationMs }) => {
+      retried.inc({ hook });
+      duration.observe({ hook, outcome: 'retry' }, durationMs / 1000);
+    }),
+    events.on('action:snoozed', ({ hook, durationMs }) => {
+      snoozed.inc({ hook });
+      duration.observe({ hook, outcome: 'snooze' }, durationMs / 1000);
+    }),
+    events.on('action:lease-lost', ({ hook }) => leaseLost.inc({ hook })),
+    events.on('lease:expired', ({ requeued, failed: failedCount }) => {
+      if (requeued > 0) expired.inc({ outcome: 'requeued' }, requeued);
+      if (failedCount > 0) expired.inc({ outcome: 'failed' }, failedCount);
+    }),
+    events.on('actions:deleted', ({ count }) => deleted.inc(count)),
+  ];
+  return () => {
+    for (const unsubscribe of unsubscribers) unsubscribe();
+  };
+}

@@ -1,0 +1,92 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Action, IdParams } from '../actions/schemas.ts';
+import type { ActionStore } from '../actions/store.ts';
+import type { Database } from '../db/port.ts';
+import { sidecarError } from '../errors.ts';
+import type { SidecarEvents } from '../events.ts';
+import { commonErrors, errorReply } from '../http/error-schema.ts';
+import { retryFailedAction } from './retry-failed-action.ts';
+import type { Runner } from './runner.ts';
+
+export interface RunnerRoutesOptions {
+  store: ActionStore;
+  db: Database;
+  events: SidecarEvents;
+  /** Null in an API-only process (SIDECAR_ROLE=api): /run answers 503 there. */
+  runner: Runner | null;
+  /** How long /run waits for the outcome before answering 202. */
+  runWaitMs?: number;
+}
+
+const TAG = ['actions'];
+export const RUN_WAIT_MS = 30_000;
+
+async function actionOrThrow(store: ActionStore, id: number) {
+  const action = await store.get(id);
+  if (action === null) throw sidecarError('not_found', `No action ${id}.`);
+  return action;
+}
+
+/** The admin list table's row actions that need the runner, under /v1/actions. */
+export const runnerRoutes: FastifyPluginAsync<RunnerRoutesOptions> = async (app, options) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { store, runner } = options;
+  const runWaitMs = options.runWaitMs ?? RUN_WAIT_MS;
+  const notFound = errorReply('No action with this id.');
+
+  api.post(
+    '/:id/run',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Run a pending action now, whatever its date (the admin list table’s "Run")',
+        description:
+          'Claims the action through the normal runner path (attempt, lease, log lines) and waits for its outcome: 200 with the action as it ended ' +
+          `(complete, failed, or pending again for a retry or snooze), or 202 with the action still in progress after ${RUN_WAIT_MS / 1000} s. ` +
+          '409 not_pending for an action that is not pending; 503 role_not_serving on an API-only process.',
+        params: IdParams,
+        response: {
+          200: Action,
+          202: Action,
+          404: notFound,
+          409: errorReply('The action is not pending.'),
+          ...commonErrors(),
+          503: errorReply('This process runs no actions (SIDECAR_ROLE=api), is shutting down, or the database is unavailable.'),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (runner === null) throw sidecarError('role_not_serving');
+      const { id } = request.params;
+      const result = await runner.runNow(id, runWaitMs);
+      if (result === 'not_found') throw sidecarError('not_found', `No action ${id}.`);
+      if (result === 'stopping') throw sidecarError('not_ready', 'This process is shutting down; try another one.');
+      const action = await actionOrThrow(store, id);
+      if (result === 'not_pending') throw sidecarError('not_pending', `Action ${id} is ${action.status}; only a pending action can be run.`, { status: action.status });
+      return reply.code(result === 'finished' ? 200 : 202).send(action);
+    },
+  );
+
+  api.post(
+    '/:id/retry',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Make a failed action pending again, now, with a fresh attempt budget',
+        description: 'Logs "action reset". 409 not_failed for an action that is not failed; 409 retry_blocked for a unique action whose twin is live.',
+        params: IdParams,
+        response: { 200: Action, 404: notFound, 409: errorReply('The action is not failed, or a unique twin is live.'), ...commonErrors() },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const result = await retryFailedAction({ db: options.db, events: options.events, id });
+      if (result === 'not_found') throw sidecarError('not_found', `No action ${id}.`);
+      const action = await actionOrThrow(store, id);
+      if (result === 'not_failed') throw sidecarError('not_failed', `Action ${id} is ${action.status}; only a failed action can be retried.`, { status: action.status });
+      if (result === 'blocked') throw sidecarError('retry_blocked');
+      return action;
+    },
+  );
+};

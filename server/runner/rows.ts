@@ -1,0 +1,75 @@
+import type { ScheduleType } from '../actions/schemas.ts';
+import type { RunningAction } from './handlers.ts';
+
+/**
+ * Glossary of the runner:
+ * - claim: one statement moves due pending actions to in-progress and gives each a fresh claim token;
+ * - claim token: a uuid that fences every later write about that run (settle, heartbeat, `fenced()`);
+ * - lease: how long the claim holds without a heartbeat (`lease_expires_at`, database clock);
+ * - outcome: what a run ended with (complete, retry, snooze, fail, give back), written in batches;
+ * - settle: the batched statement that writes outcomes, fenced by id + token + in-progress;
+ * - successor: the next instance of a recurring or cron series, inserted with the terminal outcome.
+ */
+
+/** A row as the claim statements return it (CLAIMED_COLUMNS in sql.ts). */
+export interface ClaimedActionRow {
+  id: number;
+  hook: string;
+  group_name: string;
+  /** Canonical JSON text. */
+  args: string;
+  priority: number;
+  is_unique: boolean;
+  schedule_type: ScheduleType;
+  schedule_interval: number | null;
+  schedule_cron: string | null;
+  scheduled_at: Date;
+  /** Already counts this run. */
+  attempts: number;
+  max_attempts: number;
+  claim_token: string;
+  snoozes: number;
+  first_snoozed_at: Date | null;
+  series_failures: number;
+  /** The database's now() at the claim. */
+  started_at: Date;
+}
+
+/** What the reaper returns for each expired lease it handled. */
+export interface ReapedActionRow {
+  id: number;
+  hook: string;
+  status: 'pending' | 'failed';
+  lease_expiries: number;
+  /** Present for the successor of a recurring instance the reaper failed. */
+  group_name: string;
+  args: string;
+  priority: number;
+  is_unique: boolean;
+  schedule_type: ScheduleType;
+  schedule_interval: number | null;
+  schedule_cron: string | null;
+  scheduled_at: Date;
+  max_attempts: number;
+  series_failures: number;
+  db_now: number;
+}
+
+export function toRunningAction(row: ClaimedActionRow): RunningAction {
+  return {
+    id: row.id,
+    hook: row.hook,
+    group: row.group_name,
+    argsText: row.args,
+    args: JSON.parse(row.args) as unknown,
+    priority: row.priority,
+    attempt: row.attempts,
+    maxAttempts: row.max_attempts,
+    claimToken: row.claim_token,
+    scheduledAt: row.scheduled_at,
+  };
+}
+
+export function isRecurring(row: { schedule_type: ScheduleType }): boolean {
+  return row.schedule_type === 'interval' || row.schedule_type === 'cron';
+}
