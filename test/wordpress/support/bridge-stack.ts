@@ -7,6 +7,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
+import { probePostgres, TEST_DATABASE_URL } from '../../support/databases.ts';
 import { api, startSidecar, type SidecarProcess } from '../../support/sidecar-process.ts';
 import { createWordPressSite, freePort, type WordPressSite } from './wordpress-site.ts';
 
@@ -14,7 +16,11 @@ import { createWordPressSite, freePort, type WordPressSite } from './wordpress-s
 const SIDECAR_STOP_DEADLINE_MS = 10_000;
 
 export interface BridgeStackOptions {
-  /** Extra sidecar environment (DATABASE_URL, SMTP_URL, NOTIFY_*, …); without DATABASE_URL it runs on PGlite. */
+  /**
+   * Extra sidecar environment (DATABASE_URL, SMTP_URL, NOTIFY_*, …). Without DATABASE_URL the sidecar
+   * runs on PostgreSQL (TEST_DATABASE_URL, a schema of its own, notifications off) when it answers,
+   * else on embedded PGlite in a temporary DATA_DIR.
+   */
   sidecarEnv?: Record<string, string>;
   /** Activate the stand-in Action Scheduler on the site. */
   standInActionScheduler?: boolean;
@@ -51,22 +57,59 @@ async function stopSidecarProcess(sidecar: SidecarProcess): Promise<void> {
   running.delete(sidecar);
 }
 
+interface Storage {
+  env: Record<string, string>;
+  release(): Promise<void>;
+}
+
+/**
+ * PostgreSQL when it answers: a sidecar on it starts in about a third of the time PGlite's WASM
+ * needs, which matters when several test files start stacks at once on a small machine. The schema
+ * is this stack's own and is dropped afterwards. Notifications are off because the test database
+ * has no WeCoza source table (with it on, /readyz would fail and the bridge would show its notice).
+ */
+async function chooseStorage(): Promise<Storage> {
+  if ((await probePostgres()) === null) {
+    const schema = `t_wp_${randomBytes(6).toString('hex')}`;
+    return {
+      env: { DATABASE_URL: TEST_DATABASE_URL, SIDECAR_SCHEMA: schema, NOTIFICATIONS_ENABLED: 'false' },
+      async release() {
+        const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await admin.connect();
+        try {
+          await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        } finally {
+          await admin.end();
+        }
+      },
+    };
+  }
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'wecoza-wp-sidecar-'));
+  return { env: { DATA_DIR: dataDir }, release: () => rm(dataDir, { recursive: true, force: true }) };
+}
+
 export async function startBridgeStack(options: BridgeStackOptions = {}): Promise<BridgeStack> {
   installExitHandler();
   const token = `wp-suite-token-${randomBytes(12).toString('hex')}`;
   const secret = `wp-suite-secret-${randomBytes(16).toString('hex')}`;
   const port = await freePort();
   const runUrl = `http://127.0.0.1:${port}/?rest_route=/wecoza-sidecar/v1/run`;
-  const dataDir = options.sidecarEnv?.DATABASE_URL === undefined ? await mkdtemp(path.join(os.tmpdir(), 'wecoza-wp-sidecar-')) : null;
+  const storage = options.sidecarEnv?.DATABASE_URL === undefined ? await chooseStorage() : { env: {}, release: async () => undefined };
 
-  const sidecar = await startSidecar({
-    SIDECAR_API_TOKEN: token,
-    WP_CALLBACK_URL: runUrl,
-    WP_CALLBACK_SECRET: secret,
-    SHUTDOWN_GRACE_SECONDS: '2',
-    ...(dataDir === null ? {} : { DATA_DIR: dataDir }),
-    ...options.sidecarEnv,
-  });
+  let sidecar: SidecarProcess;
+  try {
+    sidecar = await startSidecar({
+      SIDECAR_API_TOKEN: token,
+      WP_CALLBACK_URL: runUrl,
+      WP_CALLBACK_SECRET: secret,
+      SHUTDOWN_GRACE_SECONDS: '2',
+      ...storage.env,
+      ...options.sidecarEnv,
+    });
+  } catch (error) {
+    await storage.release();
+    throw error;
+  }
   running.add(sidecar);
 
   let site: WordPressSite;
@@ -74,7 +117,7 @@ export async function startBridgeStack(options: BridgeStackOptions = {}): Promis
     site = await createWordPressSite({ port, sidecarUrl: sidecar.url, token, secret, standInActionScheduler: options.standInActionScheduler ?? false });
   } catch (error) {
     await stopSidecarProcess(sidecar);
-    if (dataDir !== null) await rm(dataDir, { recursive: true, force: true });
+    await storage.release();
     throw error;
   }
 
@@ -87,7 +130,7 @@ export async function startBridgeStack(options: BridgeStackOptions = {}): Promis
     stopSidecar: () => stopSidecarProcess(sidecar),
     async stop() {
       const results = await Promise.allSettled([site.destroy(), stopSidecarProcess(sidecar)]);
-      if (dataDir !== null) await rm(dataDir, { recursive: true, force: true });
+      results.push(...(await Promise.allSettled([storage.release()])));
       const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
     },
