@@ -22,6 +22,7 @@ import { runnerRoutes } from './runner/routes.ts';
 import { createRunner, type Runner, type RunnerTimings } from './runner/runner.ts';
 import { startWakeNotifier, wakeChannelFor } from './runner/wakeups.ts';
 import { lockRoutes } from './locks/routes.ts';
+import { registerNotifications, type NotificationClients } from './notifications/plugin.ts';
 import { createLockStore, type LockStore } from './locks/store.ts';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -41,6 +42,8 @@ export interface AppDeps {
   metrics?: Registry;
   /** Tests shorten the runner's timers. */
   runnerTimings?: Partial<RunnerTimings>;
+  /** Outbound clients of the notification pipeline (OpenAI, SMTP); built from config when absent. */
+  notificationClients?: Partial<NotificationClients>;
 }
 
 /** The parts a caller (main.ts, tests) may need after building. */
@@ -87,6 +90,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.decorate('sidecar', { events, policies, readiness, actions, locks, handlers, metrics, runner });
+  const notifications = registerNotifications({
+    app, config, db, events, policies, actions, locks, readiness, handlers, metrics, runsActions: runner !== null,
+    ...(deps.notificationClients ? { clients: deps.notificationClients } : {}),
+  });
 
   // Every process that enqueues wakes the workers of the others (an API-only one too).
   const stopNotifier =
@@ -127,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await v1.register(actionRoutes, { prefix: '/v1/actions', store: actions, policies });
     await v1.register(runnerRoutes, { prefix: '/v1/actions', store: actions, db, events, runner });
     await v1.register(lockRoutes, { prefix: '/v1/locks', store: locks });
+    await v1.register(notifications.routes, { prefix: '/v1/notifications' });
   });
 
   return app;

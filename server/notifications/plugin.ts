@@ -63,8 +63,11 @@ export interface Notifications {
   routes: FastifyPluginAsync;
   processor: Processor;
   source: SourceTable;
-  /** Start the timer and the LISTEN now (a served process does this on listen; tests call it). */
-  startBackground(): Promise<void>;
+  /**
+   * Start the timer and the LISTEN now. A served process does this on listen, and on the embedded
+   * default it first creates the demo source (`provisionDemoSource`); tests call it without.
+   */
+  startBackground(options?: { provisionDemoSource?: boolean }): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -135,11 +138,10 @@ export function registerNotifications(params: NotificationsParams): Notification
   let timer: ProcessTimer | null = null;
   let listener: ListenHandle | null = null;
   let started = false;
-  const startBackground = async (): Promise<void> => {
+  const startBackground = async (options: { provisionDemoSource?: boolean } = {}): Promise<void> => {
     if (started || !enabled || !params.runsActions) return;
     started = true;
-    // The embedded default is a demo and a development database: give it WeCoza's tables and trigger.
-    if (db.kind === 'pglite' && config.databaseUrl === null && config.sourceDatabaseUrl === null) {
+    if (options.provisionDemoSource === true) {
       if (await provisionDemoSource(db, config.sourceTable)) log.info({ table: source.name }, 'created the demo classes table, class_change_logs and its trigger');
     }
     await source.status(true).catch(() => undefined);
@@ -166,7 +168,10 @@ export function registerNotifications(params: NotificationsParams): Notification
   };
 
   app.addHook('onListen', async () => {
-    await startBackground();
+    // The embedded default is for trying things out and for development: give it WeCoza's tables and
+    // trigger, so a class change in it is notified like one in WeCoza's database.
+    const embeddedDefault = db.kind === 'pglite' && config.databaseUrl === null && config.sourceDatabaseUrl === null;
+    await startBackground({ provisionDemoSource: embeddedDefault });
   });
   app.addHook('onClose', async () => {
     await listener?.close();

@@ -63,6 +63,8 @@ const Recipients = Type.Array(Type.String({ format: 'email', maxLength: 320 }), 
   description: `Up to ${MAX_RECIPIENTS_PER_OPERATION} addresses; an empty list means nobody is notified for this operation.`,
 });
 const RecipientsMap = Type.Record(Operation, Recipients, {
+  // TypeBox expresses the key pattern as patternProperties; this makes other keys an error.
+  additionalProperties: false,
   maxProperties: MAX_OPERATIONS,
   description: 'Operation → addresses. An operation that is absent has no recipients.',
 });

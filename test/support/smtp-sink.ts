@@ -43,6 +43,10 @@ export interface SmtpSink {
   replyToRcpt(address: string, ...replies: SmtpReply[]): void;
   /** Replies for the next messages at the end of DATA. */
   replyToData(...replies: SmtpReply[]): void;
+  /** Change the credentials the server accepts (a sink started with `auth` only): a fixed password. */
+  setAuth(auth: { user: string; pass: string }): void;
+  /** Called when a message is accepted, before the 250 goes out: a test can kill the sender here. */
+  onAccepted(listener: ((mail: ReceivedMail) => void) | null): void;
   readonly listening: boolean;
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -60,6 +64,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   let dataAttempts = 0;
   let authFailures = 0;
   let port = options.port ?? 0;
+  let acceptedAuth = options.auth;
+  let acceptedListener: ((mail: ReceivedMail) => void) | null = null;
   let server: SMTPServer | null = null;
 
   const replyError = (reply: SmtpReply): Error =>
@@ -78,7 +84,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       logger: false,
       closeTimeout: CLOSE_TIMEOUT_MS,
       onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, callback) {
-        const expected = options.auth;
+        const expected = acceptedAuth;
         if (expected !== undefined && auth.username === expected.user && auth.password === expected.pass) {
           callback(null, { user: auth.username });
           return;
@@ -102,12 +108,14 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           }
           const raw = Buffer.concat(chunks).toString('utf8');
           const from = session.envelope.mailFrom;
-          messages.push({
+          const mail: ReceivedMail = {
             envelope: { from: from === false ? null : from.address, to: session.envelope.rcptTo.map((rcpt) => rcpt.address) },
             raw,
             messageId: readMessageId(raw),
             receivedAt: new Date(),
-          });
+          };
+          messages.push(mail);
+          acceptedListener?.(mail);
           callback(null, 'OK: queued');
         });
       },
@@ -159,6 +167,13 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     },
     replyToData(...replies) {
       dataReplies.push(...replies);
+    },
+    setAuth(auth) {
+      if (options.auth === undefined) throw new Error('setAuth needs a sink started with auth');
+      acceptedAuth = auth;
+    },
+    onAccepted(listener) {
+      acceptedListener = listener;
     },
     get listening() {
       return server !== null;
