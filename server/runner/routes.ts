@@ -15,12 +15,11 @@ export interface RunnerRoutesOptions {
   events: SidecarEvents;
   /** Null in an API-only process (SIDECAR_ROLE=api): /run answers 503 there. */
   runner: Runner | null;
-  /** How long /run waits for the outcome before answering 202. */
-  runWaitMs?: number;
 }
 
 const TAG = ['actions'];
-export const RUN_WAIT_MS = 30_000;
+/** For the description; the runner's `runNowWaitMs` decides. */
+const RUN_WAIT_MS = 30_000;
 
 async function actionOrThrow(store: ActionStore, id: number) {
   const action = await store.get(id);
@@ -32,7 +31,6 @@ async function actionOrThrow(store: ActionStore, id: number) {
 export const runnerRoutes: FastifyPluginAsync<RunnerRoutesOptions> = async (app, options) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { store, runner } = options;
-  const runWaitMs = options.runWaitMs ?? RUN_WAIT_MS;
   const notFound = errorReply('No action with this id.');
 
   api.post(
@@ -59,7 +57,7 @@ export const runnerRoutes: FastifyPluginAsync<RunnerRoutesOptions> = async (app,
     async (request, reply) => {
       if (runner === null) throw sidecarError('role_not_serving');
       const { id } = request.params;
-      const result = await runner.runNow(id, runWaitMs);
+      const result = await runner.runNow(id);
       if (result === 'not_found') throw sidecarError('not_found', `No action ${id}.`);
       if (result === 'stopping') throw sidecarError('not_ready', 'This process is shutting down; try another one.');
       const action = await actionOrThrow(store, id);

@@ -38,6 +38,8 @@ export interface RunnerTimings {
   abortSettleMs: number;
   /** Per-hook cap of hooks dispatched to WordPress, unless HOOK_CONCURRENCY names them. */
   dispatchConcurrency: number;
+  /** How long /run waits for the outcome before answering 202. */
+  runNowWaitMs: number;
 }
 
 export const DEFAULT_TIMINGS: Omit<RunnerTimings, 'reaperIntervalMs'> = {
@@ -47,6 +49,7 @@ export const DEFAULT_TIMINGS: Omit<RunnerTimings, 'reaperIntervalMs'> = {
   cleanerIntervalMs: 60_000,
   abortSettleMs: 1_000,
   dispatchConcurrency: 4,
+  runNowWaitMs: 30_000,
 };
 
 export type RunNowResult = 'finished' | 'running' | 'not_found' | 'not_pending' | 'stopping';
@@ -359,7 +362,7 @@ export function createRunner(params: RunnerParams): Runner {
       return stopped;
     },
 
-    async runNow(id, waitMs = 30_000) {
+    async runNow(id, waitMs = timings.runNowWaitMs) {
       if (stopping) return 'stopping';
       const { rows } = await db.query<ClaimedActionRow>(sql.claimPendingById, [id, workerId, config.leaseSeconds]);
       const row = rows[0];
