@@ -19,9 +19,11 @@ export type Dispatch = (context: HandlerContext) => Promise<void>;
 /**
  * The body, with `args` spliced in as the stored canonical text: re-serialising parsed args could
  * change number literals or key order, and the bridge must see exactly what was enqueued.
+ * `claim_id` is unique per claim: a snooze or a lease expiry re-dispatches the same attempt number,
+ * so the bridge's replay memory keys on the claim, not on the attempt.
  */
 export function dispatchBody(action: RunningAction): string {
-  return `{"action_id":${action.id},"hook":${JSON.stringify(action.hook)},"args":${action.argsText},"group":${JSON.stringify(action.group)},"attempt":${action.attempt}}`;
+  return `{"action_id":${action.id},"hook":${JSON.stringify(action.hook)},"args":${action.argsText},"group":${JSON.stringify(action.group)},"attempt":${action.attempt},"claim_id":${JSON.stringify(action.claimToken)}}`;
 }
 
 /** `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`, what the bridge recomputes. */

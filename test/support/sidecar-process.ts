@@ -30,7 +30,11 @@ export async function startSidecar(env: Record<string, string>, options: { entry
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sidecar did not start within ${options.timeoutMs ?? 30_000} ms:\n${output}`)), options.timeoutMs ?? 30_000);
+    // A start that gives up must not leave the process behind (it would hold the DATA_DIR lock).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sidecar did not start within ${options.timeoutMs ?? 90_000} ms:\n${output}`));
+    }, options.timeoutMs ?? 90_000);
     const check = (): void => {
       const match = /API\s+(http:\/\/[^\s]+)\/v1/.exec(output);
       if (match) {

@@ -58,9 +58,7 @@ describe('POST wecoza-sidecar/v1/run, dispatched by the sidecar', { skip }, () =
     completedId = id;
   });
 
-  // todo until server/runner/wordpress-dispatch.ts puts claim_id in the body (reported; the bridge
-  // accepts it already). Drop the option then: this test must fail when claim_id goes missing.
-  it('sends a claim_id with each dispatch, so the replay memory keys on the claim', { todo: 'the runner dispatch body has no claim_id yet' }, async () => {
+  it('sends a claim_id with each dispatch, so the replay memory keys on the claim', async () => {
     assert.ok(completedId > 0, 'needs the completed action of the previous test');
     const keys = await live().site.call<string[]>('wecoza_sidecar_test_replay_keys');
     const mine = keys.filter((key) => key.startsWith(`${completedId}_`));
