@@ -65,7 +65,13 @@ describeEachDatabase('runner dispatch to WordPress', import.meta.url, (ctx) => {
       const request = wp.received[0] as Received;
       assert.ok(signatureIsValid(request), 'the signature verifies with the secret');
       assert.ok(Math.abs(Number(request.headers['x-sidecar-timestamp']) - Date.now() / 1000) < 60);
-      assert.equal(request.body, `{"action_id":${id},"hook":"wecoza_php_hook","args":${args},"group":"wecoza-notifications","attempt":1}`);
+      const claim = (await ctx.db.query<{ message: string }>(`SELECT claim_token::text AS message FROM ${ctx.db.schema}.actions WHERE id = $1`, [id])).rows[0];
+      assert.match(request.body, /"claim_id":"[0-9a-f-]{36}"}$/);
+      assert.equal(
+        request.body,
+        `{"action_id":${id},"hook":"wecoza_php_hook","args":${args},"group":"wecoza-notifications","attempt":1,"claim_id":${JSON.stringify(JSON.parse(request.body).claim_id)}}`,
+      );
+      assert.equal(claim?.message ?? null, null, 'the claim token is cleared once the action completes');
       assert.equal(request.headers['content-type'], 'application/json');
     } finally {
       await t.stop();

@@ -8,7 +8,7 @@ describe('dispatchBody', () => {
       id: 12, hook: 'wecoza_x', group: 'g"1', argsText: '{"z":1,"a":0.10,"n":123456789012345678901}', args: null, priority: 10, attempt: 2,
       maxAttempts: 3, claimToken: 't', scheduledAt: new Date(0),
     });
-    assert.equal(body, '{"action_id":12,"hook":"wecoza_x","args":{"z":1,"a":0.10,"n":123456789012345678901},"group":"g\\"1","attempt":2}');
+    assert.equal(body, '{"action_id":12,"hook":"wecoza_x","args":{"z":1,"a":0.10,"n":123456789012345678901},"group":"g\\"1","attempt":2,"claim_id":"t"}');
   });
 });
 
