@@ -2,7 +2,7 @@ import type { Database } from '../db/port.ts';
 import type { SidecarEvents } from '../events.ts';
 import { PermanentError, SnoozeError, type ActionHandler, type HandlerContext } from '../runner/handlers.ts';
 import type { HookDefaults } from '../runner/hook-policies.ts';
-import { parseAiSummary } from './ai-summary.ts';
+import { parseAiSummary, type AiSummaryRecord } from './ai-summary.ts';
 import { parseEmailArgs, type EmailArgs } from './args.ts';
 import { renderNotificationEmail, type RenderedEmail } from './email-templates.ts';
 import './events.ts';
@@ -52,7 +52,7 @@ function textOf(value: JsonValue | undefined): string | null {
   return null;
 }
 
-function render(row: SourceRow, notification: NotificationRow | null): RenderedEmail {
+function render(row: SourceRow, summary: AiSummaryRecord | null): RenderedEmail {
   const newRow = row.new_row !== null && typeof row.new_row === 'object' && !Array.isArray(row.new_row) ? row.new_row : {};
   return renderNotificationEmail({
     logId: Number(row.log_id),
@@ -61,8 +61,7 @@ function render(row: SourceRow, notification: NotificationRow | null): RenderedE
     classId: row.class_id,
     classCode: textOf(newRow['class_code']),
     classSubject: textOf(newRow['class_subject']),
-    // WeCoza's column is the record of truth; the snapshot covers a source write that did not land.
-    summary: parseAiSummary(row.ai_summary) ?? parseAiSummary(notification?.ai_summary ?? null),
+    summary,
     // Rebuilt here, at send time, from the row: names never travel in job args.
     aliases: rebuildAliasMap({ new_row: row.new_row, diff: row.diff, old_row: row.old_row }),
   });
@@ -149,8 +148,11 @@ export function createEmailHandler(params: EmailerParams): ActionHandler {
         context.log.info({ log_id: args.logId, delivery_id: delivery.id }, 'delivery is being sent by another run or is finished; nothing sent');
         return;
       }
-      const notification = (await db.query<NotificationRow>(notes.selectNotificationByLogId, [args.logId])).rows[0] ?? null;
-      const email = render(row, notification);
+      // WeCoza's column is the record of truth; the snapshot covers a source write that did not land.
+      const summary =
+        parseAiSummary(row.ai_summary) ??
+        parseAiSummary((await db.query<NotificationRow>(notes.selectNotificationByLogId, [args.logId])).rows[0]?.ai_summary ?? null);
+      const email = render(row, summary);
       const result = await transport.send({ messageId: claimed.message_id, to: claimed.recipient, ...email, signal: context.signal });
       context.log.info({ log_id: args.logId, delivery_id: delivery.id, accepted: result.accepted, code: result.code }, 'smtp attempt');
       await recordOutcome(context, claimed, result);

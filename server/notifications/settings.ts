@@ -65,10 +65,16 @@ export function toSettingsReply(settings: NotificationSettings): Settings {
   return { recipients: settings.recipients, ai: { ...settings.ai }, updated_at: settings.updatedAt.toISOString() };
 }
 
-export function createSettingsStore(params: { db: Database; config: Pick<Config, 'notifyRecipientsInsert' | 'notifyRecipientsUpdate' | 'aiEnabled' | 'openaiModel'> }): SettingsStore {
+// Every enrichment and processor pass reads the settings; a change made in another process is seen
+// within this long, one made through this process at once.
+const CACHE_MS = 1_000;
+
+export function createSettingsStore(params: { db: Database; config: Pick<Config, 'notifyRecipientsInsert' | 'notifyRecipientsUpdate' | 'aiEnabled' | 'openaiModel'>; now?: () => number }): SettingsStore {
   const { db, config } = params;
+  const now = params.now ?? Date.now;
   const sql = settingsStatements(db.schema);
   let seeded = false;
+  let cached: { settings: NotificationSettings; at: number } | null = null;
 
   const seed = async (): Promise<void> => {
     if (seeded) return;
@@ -79,10 +85,12 @@ export function createSettingsStore(params: { db: Database; config: Pick<Config,
 
   return {
     async get() {
+      if (cached !== null && now() - cached.at < CACHE_MS) return cached.settings;
       await seed();
       const { rows } = await db.query<SettingsRow>(sql.selectSettings);
       if (rows[0] === undefined) throw new Error('notification settings row is missing after seeding');
-      return toSettings(rows[0]);
+      cached = { settings: toSettings(rows[0]), at: now() };
+      return cached.settings;
     },
 
     async update(body) {
@@ -90,7 +98,8 @@ export function createSettingsStore(params: { db: Database; config: Pick<Config,
       const recipients = body.recipients === undefined ? null : JSON.stringify(normaliseRecipients(body.recipients));
       const { rows } = await db.query<SettingsRow>(sql.updateSettings, [recipients, body.ai?.enabled ?? null, body.ai?.model ?? null]);
       if (rows[0] === undefined) throw new Error('notification settings row is missing after seeding');
-      return toSettings(rows[0]);
+      cached = { settings: toSettings(rows[0]), at: now() };
+      return cached.settings;
     },
   };
 }
