@@ -29,3 +29,13 @@ export async function buildTestApp(db: Database, overrides: Partial<Config> = {}
     close: () => app.close(),
   };
 }
+
+/** Build an app on `db`, run `fn`, close the app whatever happens. */
+export async function withTestApp<T>(db: Database, fn: (t: TestApp) => Promise<T>, overrides: Partial<Config> = {}): Promise<T> {
+  const t = await buildTestApp(db, overrides);
+  try {
+    return await fn(t);
+  } finally {
+    await t.close();
+  }
+}

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { buildTestApp, type TestApp } from '../../support/app.ts';
+import { buildTestApp, withTestApp, type TestApp } from '../../support/app.ts';
 import { describeEachDatabase, type DatabaseContext } from '../../support/databases.ts';
 
-async function withApp<T>(ctx: DatabaseContext, fn: (t: TestApp) => Promise<T>): Promise<T> {
-  const t = await buildTestApp(ctx.db);
-  try {
-    return await fn(t);
-  } finally {
-    await t.close();
-  }
-}
+const withApp = <T>(ctx: DatabaseContext, fn: (t: TestApp) => Promise<T>): Promise<T> => withTestApp(ctx.db, fn);
 
 async function enqueue(t: TestApp, body: Record<string, unknown>, type = 'async'): Promise<{ status: number; id: number; existing?: number }> {
   const response = await t.call('POST', `/v1/actions/${type}`, body);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { buildTestApp, type TestApp } from '../../support/app.ts';
+import { buildTestApp, withTestApp, type TestApp } from '../../support/app.ts';
 import { describeEachDatabase, type DatabaseContext } from '../../support/databases.ts';
 
 const DAY = 86_400;
@@ -35,6 +35,8 @@ async function withFixture(ctx: DatabaseContext, fn: (t: TestApp, f: { hooks: st
     await t.close();
   }
 }
+
+const withApp = <T>(ctx: DatabaseContext, fn: (t: TestApp) => Promise<T>): Promise<T> => withTestApp(ctx.db, fn);
 
 const count = async (t: TestApp, body: Record<string, unknown>): Promise<number> => {
   const response = await t.call('POST', '/v1/actions/query', { per_page: -1, ...body });
@@ -127,12 +129,3 @@ describeEachDatabase('as_get_scheduled_actions (GET /v1/actions, POST /v1/action
       assert.equal((await t.call('GET', '/v1/actions?date=1&date_compare=LIKE')).statusCode, 400);
     }));
 });
-
-async function withApp(ctx: DatabaseContext, fn: (t: TestApp) => Promise<void>): Promise<void> {
-  const t = await buildTestApp(ctx.db);
-  try {
-    await fn(t);
-  } finally {
-    await t.close();
-  }
-}

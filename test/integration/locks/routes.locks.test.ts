@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { buildTestApp, type TestApp } from '../../support/app.ts';
+import { buildTestApp, withTestApp, type TestApp } from '../../support/app.ts';
 import { describeEachDatabase, type DatabaseContext } from '../../support/databases.ts';
 
-async function withApp(ctx: DatabaseContext, fn: (t: TestApp) => Promise<void>): Promise<void> {
-  const t = await buildTestApp(ctx.db);
-  try {
-    await fn(t);
-  } finally {
-    await t.close();
-  }
-}
+const withApp = <T>(ctx: DatabaseContext, fn: (t: TestApp) => Promise<T>): Promise<T> => withTestApp(ctx.db, fn);
 
 /** Move a lock's expiry into the past, as if its TTL had run out. */
 async function expire(ctx: DatabaseContext, key: string): Promise<void> {
