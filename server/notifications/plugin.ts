@@ -18,7 +18,7 @@ import './events.ts';
 import { createLedger } from './ledger.ts';
 import { createMailTransport, type MailTransport } from './mail-transport.ts';
 import { registerNotificationMetrics } from './metrics.ts';
-import { createNotificationStore } from './notification-store.ts';
+import { createNotificationStore, type NotificationStore } from './notification-store.ts';
 import { createSummarizer, type Summarizer } from './openai-summarizer.ts';
 import { startProcessTimer, type ProcessTimer } from './process-timer.ts';
 import { createProcessor, type Processor } from './processor.ts';
@@ -63,6 +63,7 @@ export interface Notifications {
   routes: FastifyPluginAsync;
   processor: Processor;
   source: SourceTable;
+  store: NotificationStore;
   /**
    * Start the timer and the LISTEN now. A served process does this on listen, and on the embedded
    * default it first creates the demo source (`provisionDemoSource`); tests call it without.
@@ -144,7 +145,9 @@ export function registerNotifications(params: NotificationsParams): Notification
     if (options.provisionDemoSource === true) {
       if (await provisionDemoSource(db, config.sourceTable)) log.info({ table: source.name }, 'created the demo classes table, class_change_logs and its trigger');
     }
-    await source.status(true).catch(() => undefined);
+    // The first start is now: set the cursor before any change is looked at, so a row written between
+    // start and the first pass (and woken by its NOTIFY) is new, not history.
+    if ((await source.status(true).catch(() => null))?.available === true) await cursor.ensure().catch(() => undefined);
     timer = startProcessTimer({
       processor,
       intervalMs: config.notifyProcessIntervalSeconds * 1000,
@@ -184,7 +187,7 @@ export function registerNotifications(params: NotificationsParams): Notification
   const routes: FastifyPluginAsync = async (scope) => {
     await scope.register(notificationRoutes, { enabled, processor, settings, cursor, notifications, source });
   };
-  const handle: Notifications = { routes, processor, source, startBackground };
+  const handle: Notifications = { routes, processor, source, store: notifications, startBackground };
   app.decorate('notifications', handle);
   return handle;
 }
