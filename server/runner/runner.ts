@@ -15,6 +15,7 @@ import { toRunningAction, type ClaimedActionRow } from './rows.ts';
 import { createSettler } from './settler.ts';
 import { runnerStatements } from './sql.ts';
 import { createWakeSignal, listenForWakeups, wakeChannelFor } from './wakeups.ts';
+import { DEFAULT_TIMINGS, type RunnerTimings } from './timings.ts';
 import { createWordPressDispatch, failWithoutCallbacks } from './wordpress-dispatch.ts';
 import './events.ts';
 
@@ -25,35 +26,7 @@ import './events.ts';
  * PostgreSQL is the only source of truth: a process that dies with work in its pool loses nothing,
  * its leases expire and the reaper hands the actions to someone else.
  */
-export interface RunnerTimings {
-  /** The loop claims at least this often, whatever the wake-ups say. */
-  pollFloorMs: number;
-  /** How long a finished run waits for others before its outcome is written. */
-  flushIntervalMs: number;
-  /** Outcomes per settle statement. */
-  settleBatch: number;
-  reaperIntervalMs: number;
-  cleanerIntervalMs: number;
-  /** After the grace period, how long aborted handlers get to notice before their leases are given back. */
-  abortSettleMs: number;
-  /** Per-hook cap of hooks dispatched to WordPress, unless HOOK_CONCURRENCY names them. */
-  dispatchConcurrency: number;
-  /** Under a backlog, how long the loop waits for half a batch of free slots before claiming fewer. */
-  claimGatherMs: number;
-  /** How long /run waits for the outcome before answering 202. */
-  runNowWaitMs: number;
-}
-
-export const DEFAULT_TIMINGS: Omit<RunnerTimings, 'reaperIntervalMs'> = {
-  pollFloorMs: 1_000,
-  flushIntervalMs: 2,
-  settleBatch: 500,
-  cleanerIntervalMs: 60_000,
-  abortSettleMs: 1_000,
-  dispatchConcurrency: 4,
-  claimGatherMs: 3,
-  runNowWaitMs: 30_000,
-};
+export type { RunnerTimings } from './timings.ts';
 
 export type RunNowResult = 'finished' | 'running' | 'not_found' | 'not_pending' | 'stopping';
 
@@ -273,7 +246,8 @@ export function createRunner(params: RunnerParams): Runner {
       } catch (error) {
         errors++;
         log.error({ err: error }, 'claiming actions failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** Math.min(errors, 6))));
+        // Backing off on the signal, not a bare timer: stop() must not wait for it.
+        await signal.wait(Math.min(5_000, 100 * 2 ** Math.min(errors, 6)));
         continue;
       }
       await signal.wait(timings.pollFloorMs);
