@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
 import { testConfig, type Config } from '../../server/config.ts';
 import type { Database } from '../../server/db/port.ts';
 import { createMailTransport, type MailTransport } from '../../server/notifications/mail-transport.ts';
@@ -48,6 +49,8 @@ export interface PipelineOptions {
   openaiTimeoutMs?: number;
   /** Start the runner (default true). */
   runner?: boolean;
+  /** The app's logger (default: none), to inspect what the process logs. */
+  logger?: FastifyBaseLogger;
   /** Wrap the real mail transport, e.g. to simulate a crash right after the server's 250. */
   wrapTransport?(transport: MailTransport): MailTransport;
   /** `auth`: what the sink accepts; `clientAuth`: what the sidecar sends (default: the same). */
@@ -129,7 +132,11 @@ export async function startPipeline(ctx: DatabaseContext, options: PipelineOptio
     timeouts: { connectionMs: 1_000, greetingMs: 1_000, socketMs: 3_000 },
   });
   const transport = options.wrapTransport?.(mailTransport) ?? mailTransport;
-  const app = await buildTestApp(db, overrides, { notificationClients: { summarizerFor, mailTransport: transport }, runnerTimings: { pollFloorMs: 100 } });
+  const app = await buildTestApp(db, overrides, {
+    notificationClients: { summarizerFor, mailTransport: transport },
+    runnerTimings: { pollFloorMs: 100 },
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   const config = { ...testConfig(), ...overrides };
   if (options.runner !== false) await app.app.sidecar.runner?.start();
 

@@ -60,6 +60,10 @@ describeEachDatabase('the notification pipeline, end to end', FILE, (ctx) => {
       assert.match(updateMails[0]?.raw ?? '', new RegExp(`Subject: \\[WeCoza\\] Class update: ${classId} \\(IMP021813\\)`));
       assert.equal(pipeline.smtp.messages.length, 3);
 
+      const metrics = (await pipeline.app.call('GET', '/metrics')).body;
+      assert.match(metrics, /sidecar_notification_emails_total\{outcome="sent",code_class="2xx"\} 3/);
+      assert.match(metrics, /sidecar_ai_tokens_total\{model="gpt-4o-mini"\} 240/);
+
       const prompts = pipeline.ai.promptText();
       assert.match(prompts, /Learner A/);
       const stored = await actionTexts(ctx.db);
