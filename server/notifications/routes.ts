@@ -64,8 +64,12 @@ export const notificationRoutes: FastifyPluginAsync<NotificationRoutesOptions> =
         body: ProcessBody,
         response: { 200: ProcessReply, ...errors },
       },
+      // `curl -X POST …/process` with no body at all means "no options", like `{}`.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
-    async (request) => processor.run({ batchLimit: request.body?.batch_limit }),
+    async (request) => processor.run({ batchLimit: request.body.batch_limit }),
   );
 
   api.get(

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { TEST_TOKEN } from '../../support/app.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 import { INSERT_RECIPIENTS, startPipeline } from '../../support/notifications.ts';
 import { countByStatus, waitFor } from '../../support/runner.ts';
@@ -64,6 +65,8 @@ describeEachDatabase('POST /v1/notifications/process under concurrency', FILE, (
       assert.deepEqual([second.scanned, second.enrich_scheduled, second.cursor], [2, 2, start + 5]);
       const tooMany = await pipeline.app.call('POST', '/v1/notifications/process', { batch_limit: 501 });
       assert.equal(tooMany.statusCode, 400);
+      const bare = await pipeline.app.app.inject({ method: 'POST', url: '/v1/notifications/process', headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      assert.deepEqual([bare.statusCode, bare.json().status], [200, 'processed'], 'no body at all means no options');
     } finally {
       await pipeline.close();
     }
