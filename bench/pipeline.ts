@@ -6,7 +6,10 @@ import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { migrate } from '../server/db/migrator.ts';
 import { openDatabase } from '../server/db/open.ts';
+import { createPgDatabase } from '../server/db/pg-adapter.ts';
+import type { Database } from '../server/db/port.ts';
 import { demoSourceDdl } from '../server/notifications/demo-source.ts';
+import { startSidecar } from '../test/support/sidecar-process.ts';
 import { startFakeOpenAi } from '../test/support/fake-openai.ts';
 import { startSmtpSink } from '../test/support/smtp-sink.ts';
 
@@ -38,14 +41,8 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const ai = await startFakeOpenAi({ latencyMs: AI_LATENCY_MS });
 const smtp = await startSmtpSink();
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-pipeline-'));
-if (!usePglite) {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.end();
-}
 const sourceTable = usePglite ? 'public.class_change_logs' : `${schema}.class_change_logs`;
-const config = loadConfig({
+const env: Record<string, string> = {
   DATA_DIR: dataDir,
   ...(usePglite ? {} : { DATABASE_URL: url, SIDECAR_SCHEMA: schema }),
   SIDECAR_API_TOKEN: TOKEN,
@@ -55,15 +52,43 @@ const config = loadConfig({
   SMTP_URL: smtp.url(),
   NOTIFY_RECIPIENTS_INSERT: INSERT_RECIPIENTS.join(','),
   NOTIFY_RECIPIENTS_UPDATE: UPDATE_RECIPIENTS.join(','),
-  LOG_LEVEL: 'silent',
-});
-const opened = await openDatabase(config);
-const { db } = opened;
-await migrate(db);
-await db.query(demoSourceDdl(sourceTable));
-const app = await buildApp({ config, db, apiToken: TOKEN });
-const base = await app.listen({ port: 0, host: '127.0.0.1' });
-await app.sidecar.runner?.start();
+  LOG_LEVEL: 'warn',
+};
+const config = loadConfig(env);
+
+/**
+ * On PostgreSQL the sidecar is its own process, as deployed: the fakes here do not share its event
+ * loop. The embedded database admits one process only, so on PGlite the sidecar runs in this one.
+ */
+let db: Database;
+let base: string;
+let stop: () => Promise<void>;
+if (usePglite) {
+  const opened = await openDatabase(config);
+  db = opened.db;
+  await migrate(db);
+  await db.query(demoSourceDdl(sourceTable));
+  const app = await buildApp({ config, db, apiToken: TOKEN });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.sidecar.runner?.start();
+  stop = async () => {
+    await app.close();
+    await opened.close();
+  };
+} else {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await admin.end();
+  db = createPgDatabase({ connectionString: url, schema, poolSize: 2 });
+  await db.query(demoSourceDdl(sourceTable));
+  const sidecar = await startSidecar(env);
+  base = sidecar.url;
+  stop = async () => {
+    await sidecar.kill('SIGTERM');
+    await db.close();
+  };
+}
 
 async function processOnce(): Promise<{ status: string; scanned: number }> {
   const response = await fetch(`${base}/v1/notifications/process`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
@@ -132,8 +157,7 @@ try {
   out(`notification states:      ${states.rows.map((row) => `${row.state} ${row.n}`).join(', ')}`);
   out(`WeCoza's PHP design:      50 rows per hourly cron run → ${(ROWS / 50).toFixed(0)} hours for the same rows`);
 } finally {
-  await app.close();
-  await opened.close();
+  await stop();
   await ai.close();
   await smtp.stop();
   await rm(dataDir, { recursive: true, force: true });

@@ -17,7 +17,7 @@ import { obfuscateClassChange } from './obfuscation.ts';
 import type { Summarizer } from './openai-summarizer.ts';
 import { buildPromptContext, buildSummaryMessages } from './prompts.ts';
 import type { NotificationRow, SourceRow } from './rows.ts';
-import { aiAvailability, ENRICH_HOOK, planRows, scheduleEmailsIn, scheduleRowsIn, type SchedulingDeps } from './scheduling.ts';
+import { aiAvailability, emailAction, ENRICH_HOOK, planRows, scheduleRowsIn, type SchedulingDeps } from './scheduling.ts';
 import type { SettingsStore } from './settings.ts';
 import type { SourceTable } from './source.ts';
 import { notificationStatements } from './sql.ts';
@@ -77,9 +77,9 @@ export function createEnrichHandler(params: EnricherParams): ActionHandler {
   const finish = async (context: HandlerContext, logId: number, record: AiSummaryRecord): Promise<void> => {
     const results = await context.fenced(async (tx) => {
       await source.writeSummary({ logId, record }, tx);
-      const moved = await tx.query(notes.finishEnrichment, [logId, JSON.stringify(record)]);
-      if (moved.rowCount === 0) return [];
-      return scheduleEmailsIn(tx, params.scheduling, logId, ['queued']);
+      const queued = await tx.query<{ id: number }>(notes.finishEnrichment, [logId, JSON.stringify(record)]);
+      if (queued.rows.length === 0) return [];
+      return params.scheduling.enqueueIn(tx, queued.rows.map((row) => emailAction(logId, Number(row.id), params.scheduling.policies)));
     });
     params.announce(results);
   };
@@ -96,8 +96,8 @@ export function createEnrichHandler(params: EnricherParams): ActionHandler {
       } catch {
         throw new SnoozeError(SOURCE_SNOOZE_SECONDS, 'the WeCoza source table is not available', true);
       }
-      const row = await source.readRow(logId);
-      let notification = await readNotification(logId);
+      const [row, found] = await Promise.all([source.readRow(logId), readNotification(logId)]);
+      let notification = found;
       if (row === null) {
         if (notification !== null) await context.fenced((tx) => tx.query(notes.finishNotification, [logId, 'failed', 'source_row_missing']));
         throw new PermanentError(`source row ${logId} does not exist`);

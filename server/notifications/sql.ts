@@ -31,12 +31,20 @@ export function notificationStatements(s: string) {
     /** Taken first by every transaction that settles a delivery, so two last deliveries see each other. */
     lockNotificationByLogId: `SELECT ${NOTIFICATION_COLUMNS} FROM ${s}.notifications WHERE log_id = $1 FOR UPDATE`,
 
-    /** The enrichment is over (success, final failure or skip): e-mails may go. */
+    /**
+     * The enrichment is over (success, final failure or skip): e-mails may go. Returns the queued
+     * deliveries to schedule; nothing when another run finished it first.
+     */
     finishEnrichment: `
-      UPDATE ${s}.notifications
-      SET state = 'sending', ai_summary = $2::jsonb, enriched_at = now(), updated_at = now()
-      WHERE log_id = $1 AND state IN ('pending', 'enriching')
-      RETURNING log_id`,
+      WITH moved AS (
+        UPDATE ${s}.notifications
+        SET state = 'sending', ai_summary = $2::jsonb, enriched_at = now(), updated_at = now()
+        WHERE log_id = $1 AND state IN ('pending', 'enriching')
+        RETURNING log_id
+      )
+      SELECT d.id FROM ${s}.deliveries d JOIN moved ON d.log_id = moved.log_id
+      WHERE d.state = 'queued'
+      ORDER BY d.id`,
 
     /** Keep the snapshot in step with a failed attempt that will be retried. */
     updateSummarySnapshot: `UPDATE ${s}.notifications SET ai_summary = $2::jsonb, updated_at = now() WHERE log_id = $1`,
