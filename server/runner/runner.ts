@@ -5,6 +5,7 @@ import type { Database, ListenHandle } from '../db/port.ts';
 import type { SidecarEvents } from '../events.ts';
 import { createCapacity } from './capacity.ts';
 import { cleanFinishedActions, type CleanResult } from './cleaner.ts';
+import { startEmbeddedMaintenance } from './embedded-maintenance.ts';
 import { createHandlerContext, SILENT_LOGGER } from './handler-context.ts';
 import { LeaseLostError, type HandlerContext, type HandlerLogger, type HandlerRegistry } from './handlers.ts';
 import type { HookPolicies } from './hook-policies.ts';
@@ -109,6 +110,7 @@ export function createRunner(params: RunnerParams): Runner {
   let dueWorkLeft = false;
   let loopDone: Promise<void> = Promise.resolve();
   let heartbeat: ReturnType<typeof startHeartbeat> | null = null;
+  let embeddedMaintenance: ReturnType<typeof startEmbeddedMaintenance> | null = null;
   let listenHandle: ListenHandle | null = null;
   let unsubscribe: (() => void) | null = null;
   const timers: NodeJS.Timeout[] = [];
@@ -321,6 +323,7 @@ export function createRunner(params: RunnerParams): Runner {
         },
         log,
       });
+      if (db.kind === 'pglite') embeddedMaintenance = startEmbeddedMaintenance({ db, sql, events, log });
       every(timings.reaperIntervalMs, 'reaper', () => runner.reap(), 0);
       every(timings.cleanerIntervalMs, 'cleaner', () => runner.clean(), Math.min(timings.cleanerIntervalMs, 5_000));
       loopDone = loop();
@@ -346,7 +349,7 @@ export function createRunner(params: RunnerParams): Runner {
         }
         for (const run of held.values()) record(run, { error: new ShutdownError() });
         await settler.drain();
-        await Promise.allSettled([...maintenance]);
+        await Promise.allSettled([...maintenance, embeddedMaintenance?.stop()]);
         heartbeat?.stop();
         await pool.destroy();
       })();

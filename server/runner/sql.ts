@@ -231,6 +231,12 @@ export function runnerStatements(s: string) {
              count(*) FILTER (WHERE status = 'pending' AND scheduled_at <= now())::integer AS past_due
       FROM live GROUP BY hook`,
 
+    /**
+     * The embedded database's maintenance (PGlite runs no autovacuum): reclaim what the runner and the
+     * cleaner left dead and refresh the planner's statistics. Not in a transaction (VACUUM refuses one).
+     */
+    vacuumAnalyzeRunnerTables: `VACUUM (ANALYZE) ${s}.actions, ${s}.action_logs, ${s}.hook_pauses`,
+
     /** Age of the oldest due pending action, in seconds (0 when nothing is due). */
     selectOldestDueAge: `
       SELECT COALESCE(extract(epoch FROM now() - min(scheduled_at)), 0)::float8 AS age
