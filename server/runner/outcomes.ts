@@ -23,7 +23,8 @@ export const MAX_SNOOZE_SPAN_MS = 24 * 3600 * 1000;
 export const MAX_REASON_LENGTH = 1000;
 
 export function truncateReason(text: string, max = MAX_REASON_LENGTH): string {
-  const single = text.replace(/\s+/g, ' ').trim();
+  // PostgreSQL text cannot hold NUL: one such message would make its whole settle batch fail.
+  const single = text.replace(/\u0000/g, '').replace(/\s+/g, ' ').trim();
   return single.length <= max ? single : `${single.slice(0, max - 1)}…`;
 }
 
@@ -42,10 +43,15 @@ export class ShutdownError extends Error {
   }
 }
 
+/** Delays come from handlers (SnoozeError) too: keep them finite and within a week. */
+export function sanitizeDelay(seconds: number): number {
+  return Number.isFinite(seconds) ? Math.min(Math.max(seconds, 0), 7 * 86_400) : 60;
+}
+
 /** A failed attempt: retry while attempts are left, unless the error says it is permanent. */
 function failedAttempt(row: ClaimedActionRow, policy: HookPolicy, reason: string, permanent: boolean, random?: () => number): Outcome {
   if (permanent || row.attempts >= row.max_attempts) return { kind: 'fail', reason };
-  return { kind: 'retry', reason, delaySeconds: backoffSeconds(policy.backoff, row.attempts, random) };
+  return { kind: 'retry', reason, delaySeconds: sanitizeDelay(backoffSeconds(policy.backoff, row.attempts, random)) };
 }
 
 export interface DecideInput {
@@ -69,7 +75,7 @@ export function decideOutcome({ row, policy, error, nowMs, random }: DecideInput
       const limit = `snoozed ${row.snoozes} times over ${Math.round(snoozedFor / 60_000)} min (limit ${MAX_SNOOZES} times or 24 h)`;
       return failedAttempt(row, policy, truncateReason(`${limit}: ${reason}`), false, random);
     }
-    return { kind: 'snooze', reason, delaySeconds: Math.max(0, error.seconds), pauseHook: error.pauseHook };
+    return { kind: 'snooze', reason, delaySeconds: sanitizeDelay(error.seconds), pauseHook: error.pauseHook };
   }
   const coerced = coerceError(error);
   return failedAttempt(row, policy, truncateReason(coerced.message || coerced.name), error instanceof PermanentError, random);

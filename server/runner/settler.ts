@@ -1,5 +1,6 @@
 import { announceEnqueued, type EnqueueResult } from '../actions/store.ts';
 import type { Database } from '../db/port.ts';
+import { isConnectionError } from '../db/sqlstate.ts';
 import type { SidecarEvents } from '../events.ts';
 import type { HandlerLogger } from './handlers.ts';
 import { isTerminal, settleRowOf, type Outcome, type SettleRow } from './outcomes.ts';
@@ -137,6 +138,24 @@ export function createSettler(params: SettlerParams): Settler {
     if (requeued > 0) events.emit('actions:enqueued', { count: requeued, earliestDueAt: earliest });
   };
 
+  /**
+   * A batch the database refuses for its content (not for a lost connection) is written one outcome at a
+   * time, so one bad row cannot hold back the others. The bad one is dropped and logged: its lease expires
+   * and the reaper gives the action another run (or fails it after LEASE_EXPIRY_LIMIT), never silently lost.
+   */
+  const writeOneByOne = async (batch: Settlement[]): Promise<void> => {
+    for (const settlement of batch) {
+      try {
+        await write([settlement]);
+      } catch (error) {
+        if (isConnectionError(error)) return; // the rest stays queued for the flush loop's retries
+        log.error({ err: error, action_id: settlement.row.id, hook: settlement.row.hook }, 'the database refused this outcome; the lease will expire and the reaper takes over');
+        settlement.done(false);
+      }
+      queue = queue.filter((queued) => queued !== settlement);
+    }
+  };
+
   const flush = async (): Promise<void> => {
     while (queue.length > 0) {
       const batch = queue.slice(0, params.maxBatch);
@@ -145,6 +164,11 @@ export function createSettler(params: SettlerParams): Settler {
         queue = queue.slice(batch.length);
         failures = 0;
       } catch (error) {
+        if (!isConnectionError(error)) {
+          log.warn({ err: error, batch: batch.length }, 'the database refused a batch of outcomes; writing them one by one');
+          await writeOneByOne(batch);
+          continue;
+        }
         const delay = RETRY_DELAYS_MS[Math.min(failures, RETRY_DELAYS_MS.length - 1)] as number;
         failures++;
         log.error({ err: error, batch: batch.length, retryInMs: delay }, 'could not write action outcomes; retrying');

@@ -52,6 +52,16 @@ describe('decideOutcome', () => {
     assert.ok(reason.endsWith('…'));
   });
 
+  it('drops NUL characters from reasons, which PostgreSQL text cannot hold', () => {
+    assert.deepEqual(decideOutcome({ row: row({ attempts: 3 }), policy, error: new Error('bad\u0000byte'), nowMs: NOW }), { kind: 'fail', reason: 'badbyte' });
+  });
+
+  it('keeps a handler’s snooze delay finite and within a week', () => {
+    assert.equal((decideOutcome({ row: row(), policy, error: new SnoozeError(Number.NaN, 'x'), nowMs: NOW }) as { delaySeconds: number }).delaySeconds, 60);
+    assert.equal((decideOutcome({ row: row(), policy, error: new SnoozeError(1e12, 'x'), nowMs: NOW }) as { delaySeconds: number }).delaySeconds, 7 * 86_400);
+    assert.equal((decideOutcome({ row: row(), policy, error: new SnoozeError(-5, 'x'), nowMs: NOW }) as { delaySeconds: number }).delaySeconds, 0);
+  });
+
   it('describes a non-Error throw by its text', () => {
     assert.deepEqual(decideOutcome({ row: row({ attempts: 3 }), policy, error: 'plain string', nowMs: NOW }), { kind: 'fail', reason: 'plain string' });
   });
