@@ -72,7 +72,10 @@ export const runnerRoutes: FastifyPluginAsync<RunnerRoutesOptions> = async (app,
       schema: {
         tags: TAG,
         summary: 'Make a failed action pending again, now, with a fresh attempt budget',
-        description: 'Logs "action reset". 409 not_failed for an action that is not failed; 409 retry_blocked for a unique action whose twin is live.',
+        description:
+          'Logs "action reset". A failed instance of a recurring or cron series whose next instance is already pending comes back as a single action ' +
+          '(it runs once; the series is not doubled); one whose series stopped stays recurring, so a success resumes the series. ' +
+          '409 not_failed for an action that is not failed; 409 retry_blocked for a unique action whose twin is live.',
         params: IdParams,
         response: { 200: Action, 404: notFound, 409: errorReply('The action is not failed, or a unique twin is live.'), ...commonErrors() },
       },

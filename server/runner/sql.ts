@@ -170,18 +170,38 @@ export function runnerStatements(s: string) {
       WHERE id = $1 AND claim_token = $2 AND status = 'in-progress'
       FOR UPDATE`,
 
-    /** /retry: a failed action becomes pending now with a fresh attempt budget. */
+    /**
+     * /retry: a failed action becomes pending now with a fresh attempt budget. A failed instance of a
+     * recurring series whose next instance is already live runs once (it becomes a single action):
+     * finishing it must not start a second copy of the series. An instance whose series stopped (the
+     * 5-failure rule) stays recurring, so a successful retry resumes the series.
+     */
     resetFailedAction: `
-      WITH reset AS (
-        UPDATE ${s}.actions
+      WITH target AS (
+        SELECT a.id, a.schedule_type IN ('interval', 'cron') AND EXISTS (
+                 SELECT 1 FROM ${s}.actions t
+                 WHERE t.hook = a.hook AND t.group_name = a.group_name AND t.args_digest = a.args_digest
+                   AND t.status IN ('pending', 'in-progress') AND t.schedule_type = a.schedule_type AND t.id <> a.id
+               ) AS series_went_on
+        FROM ${s}.actions a
+        WHERE a.id = $1 AND a.status = 'failed'
+        FOR UPDATE
+      ),
+      reset AS (
+        UPDATE ${s}.actions a
         SET status = 'pending', attempts = 0, scheduled_at = now(), finished_at = NULL, lease_expiries = 0,
-            snoozes = 0, first_snoozed_at = NULL
-        WHERE id = $1 AND status = 'failed'
-        RETURNING id, max_attempts
+            snoozes = 0, first_snoozed_at = NULL,
+            schedule_type = CASE WHEN t.series_went_on THEN 'single' ELSE a.schedule_type END,
+            schedule_interval = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_interval END,
+            schedule_cron = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_cron END
+        FROM target t WHERE a.id = t.id
+        RETURNING a.id, a.max_attempts, t.series_went_on
       ),
       logged AS (
         INSERT INTO ${s}.action_logs (action_id, message)
-        SELECT id, 'action reset: retry requested via Sidecar (a fresh budget of ' || max_attempts || CASE WHEN max_attempts = 1 THEN ' attempt)' ELSE ' attempts)' END
+        SELECT id, 'action reset: retry requested via Sidecar (a fresh budget of ' || max_attempts
+                   || CASE WHEN max_attempts = 1 THEN ' attempt)' ELSE ' attempts)' END
+                   || CASE WHEN series_went_on THEN '; it runs once: its series already has a pending instance' ELSE '' END
         FROM reset
       )
       SELECT id, (extract(epoch FROM now()) * 1000)::float8 AS due_ms FROM reset`,

@@ -97,6 +97,33 @@ describeEachDatabase('POST /v1/actions/{id}/run and /retry', import.meta.url, (c
     await t.close();
   });
 
+  it('retries a failed instance of a series that went on as a single run, so the series never runs twice', async () => {
+    const t = await open({}, { handlers: registry() });
+    const id = (await t.call('POST', '/v1/actions/recurring', { hook: 'fails', timestamp: Math.floor(Date.now() / 1000) - 10, interval_in_seconds: 3600 })).json().action_id as number;
+    assert.equal((await t.call('POST', `/v1/actions/${id}/run`)).json().status, 'failed');
+    const response = await t.call('POST', `/v1/actions/${id}/retry`);
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.json().schedule.type, 'single');
+    assert.match((await logMessages(ctx.db, id)).at(-1) ?? '', /; it runs once: its series already has a pending instance$/);
+    assert.equal((await t.call('POST', `/v1/actions/${id}/run`)).json().status, 'failed');
+    const { rows } = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${ctx.db.schema}.actions WHERE hook = 'fails' AND status = 'pending'`);
+    assert.equal(rows[0]?.n, 1, 'still one pending instance: the series was not doubled');
+    await t.close();
+  });
+
+  it('keeps a retried instance of a stopped series recurring, so a success resumes the series', async () => {
+    const t = await open({}, { handlers: registry() });
+    const id = (await t.call('POST', '/v1/actions/recurring', { hook: 'quick', timestamp: Math.floor(Date.now() / 1000) - 10, interval_in_seconds: 3600 })).json().action_id as number;
+    // As the 5-failure rule leaves it: failed, and no next instance.
+    await ctx.db.query(`UPDATE ${ctx.db.schema}.actions SET status = 'failed', attempts = 1, finished_at = now(), series_failures = 4 WHERE id = $1`, [id]);
+    const response = await t.call('POST', `/v1/actions/${id}/retry`);
+    assert.equal(response.json().schedule.type, 'interval');
+    assert.equal((await t.call('POST', `/v1/actions/${id}/run`)).json().status, 'complete');
+    const { rows } = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${ctx.db.schema}.actions WHERE hook = 'quick' AND status = 'pending' AND schedule_type = 'interval'`);
+    assert.equal(rows[0]?.n, 1, 'the series resumed');
+    await t.close();
+  });
+
   it('answers 409 not_failed to /retry of an action that is not failed, and 404 for an unknown id', async () => {
     const t = await open({}, { handlers: registry() });
     const id = (await t.call('POST', '/v1/actions/async', { hook: 'quick' })).json().action_id as number;
