@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../db/port.ts';
+import { isConnectionError } from '../db/sqlstate.ts';
 import type { SidecarEvents } from '../events.ts';
 import { sidecarError } from '../errors.ts';
 import { buildListQuery, type ListFilter } from './list-query.ts';
@@ -36,6 +37,22 @@ export interface EnqueueResult {
 
 const MAX_RACE_ROUNDS = 3;
 
+/**
+ * The statements of each schema, built once: `actionStatements` makes fresh strings on every call, and
+ * the pg adapter keys its prepared-statement names by text, so a new 2 kB string per enqueue meant
+ * hashing it again each time.
+ */
+const statementsBySchema = new Map<string, ReturnType<typeof actionStatements>>();
+
+function statementsFor(schema: string): ReturnType<typeof actionStatements> {
+  let statements = statementsBySchema.get(schema);
+  if (statements === undefined) {
+    statements = actionStatements(schema);
+    statementsBySchema.set(schema, statements);
+  }
+  return statements;
+}
+
 function keyOf(item: NewAction): string {
   return `${item.hook}\u0000${item.group}\u0000${item.argsText}`;
 }
@@ -53,6 +70,29 @@ function scheduleColumns(schedule: NewSchedule): { at: number | null; interval: 
   }
 }
 
+/** `$1`…`$10` of `insertOneAction`, in the column order of `insertActions`. */
+function insertValuesOfOne(item: NewAction): unknown[] {
+  const c = scheduleColumns(item.schedule);
+  return [item.hook, item.group, item.argsText, item.priority, item.unique, c.type, c.interval, c.cron, c.at, item.maxAttempts];
+}
+
+/** `$1`…`$10` of `insertActions`: one array per column. */
+function insertValuesOfMany(batch: readonly NewAction[]): unknown[] {
+  const columns = batch.map((item) => scheduleColumns(item.schedule));
+  return [
+    batch.map((item) => item.hook),
+    batch.map((item) => item.group),
+    batch.map((item) => item.argsText),
+    batch.map((item) => item.priority),
+    batch.map((item) => item.unique),
+    columns.map((c) => c.type),
+    columns.map((c) => c.interval),
+    columns.map((c) => c.cron),
+    columns.map((c) => c.at),
+    batch.map((item) => item.maxAttempts),
+  ];
+}
+
 /**
  * Insert `items` in one statement and say, per item in order, what happened. Uniqueness inside the
  * batch is resolved here in item order (a unique item is blocked by any earlier live twin in the batch);
@@ -60,7 +100,7 @@ function scheduleColumns(schedule: NewSchedule): { at: number | null; interval: 
  * could read its id is tried again, so a unique enqueue never answers "blocked" without a live twin.
  */
 export async function insertActions(q: Queryable, schema: string, items: readonly NewAction[]): Promise<EnqueueResult[]> {
-  const sql = actionStatements(schema);
+  const sql = statementsFor(schema);
   const results: EnqueueResult[] = items.map(() => ({ actionId: 0 }));
   const blockedBy = new Map<number, number>();
   const firstLive = new Map<string, number>();
@@ -77,21 +117,9 @@ export async function insertActions(q: Queryable, schema: string, items: readonl
 
   for (let round = 0; round < MAX_RACE_ROUNDS && pending.length > 0; round++) {
     const batch = pending.map((index) => items[index] as NewAction);
-    const columns = batch.map((item) => scheduleColumns(item.schedule));
     const { rows } = await q.query<{ ord: number; id: number; created: boolean; due_ms: number }>(
-      sql.insertActions,
-      [
-        batch.map((item) => item.hook),
-        batch.map((item) => item.group),
-        batch.map((item) => item.argsText),
-        batch.map((item) => item.priority),
-        batch.map((item) => item.unique),
-        columns.map((c) => c.type),
-        columns.map((c) => c.interval),
-        columns.map((c) => c.cron),
-        columns.map((c) => c.at),
-        batch.map((item) => item.maxAttempts),
-      ],
+      batch.length === 1 ? sql.insertOneAction : sql.insertActions,
+      batch.length === 1 ? insertValuesOfOne(batch[0] as NewAction) : insertValuesOfMany(batch),
       { prepare: true },
     );
     const blocked: number[] = [];
@@ -123,6 +151,105 @@ export async function insertActions(q: Queryable, schema: string, items: readonl
     results[index] = { actionId: 0, existingActionId: twin.actionId || (twin.existingActionId as number) };
   }
   return results;
+}
+
+/**
+ * How many enqueue statements the pool path runs at once. A single enqueue that arrives while they are
+ * all busy waits for the next one and rides in it with the others that waited: one statement and one
+ * commit (one WAL flush) for many requests, instead of one each. Below this many concurrent requests
+ * nothing waits, so a quiet sidecar answers exactly as fast as before. Two keeps the other half of a
+ * 2-core pool free for the runner and the list queries.
+ */
+const ENQUEUE_STATEMENTS_IN_FLIGHT = 2;
+/** The most single enqueues one merged statement carries (the batch route's own limit). */
+const MAX_MERGED_ENQUEUES = 1000;
+
+interface WaitingEnqueue {
+  item: NewAction;
+  resolve(results: EnqueueResult[]): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Merge concurrent single-action enqueues into one `insertActions` statement. The merged statement only
+ * ever creates: an item it does not create (blocked by a live twin in the table, or by an earlier twin
+ * among the merged ones) wrote nothing, so it is enqueued again on its own once the merged statement
+ * has committed, through the full path (twin lookup, race rounds): the answer it would have had, had it
+ * come just after the others. A merged statement the server refused wrote nothing either; each request
+ * then runs on its own and meets its own outcome. The merged items go in key order, so two merged
+ * statements never wait on each other's unique keys in opposite orders (a deadlock).
+ */
+function createEnqueueMerger(db: Queryable, schema: string): (item: NewAction) => Promise<EnqueueResult[]> {
+  const waiting: WaitingEnqueue[] = [];
+  let inFlight = 0;
+
+  const alone = async (entry: WaitingEnqueue): Promise<void> => {
+    try {
+      entry.resolve(await insertActions(db, schema, [entry.item]));
+    } catch (error) {
+      entry.reject(error);
+    }
+  };
+
+  const merged = async (group: WaitingEnqueue[]): Promise<void> => {
+    group.sort((a, b) => compareKeys(keyOf(a.item), keyOf(b.item)));
+    const seen = new Set<string>();
+    const sent: WaitingEnqueue[] = [];
+    const again: WaitingEnqueue[] = [];
+    for (const entry of group) {
+      const key = keyOf(entry.item);
+      // A unique item behind a twin in this group, plain or unique, would be blocked by it: it goes alone.
+      if (entry.item.unique && seen.has(key)) again.push(entry);
+      else sent.push(entry);
+      seen.add(key);
+    }
+    let rows: Array<{ ord: number; id: number; created: boolean; due_ms: number }>;
+    try {
+      rows = (
+        await db.query<{ ord: number; id: number; created: boolean; due_ms: number }>(
+          statementsFor(schema).insertActions,
+          insertValuesOfMany(sent.map((entry) => entry.item)),
+          { prepare: true },
+        )
+      ).rows;
+    } catch (error) {
+      // Lost connection: the statement may have committed before the answer was lost, so running the
+      // items again could create them twice; every merged request fails, as its own statement would have.
+      if (isConnectionError(error)) group.forEach((entry) => entry.reject(error));
+      else await Promise.all(group.map(alone));
+      return;
+    }
+    const created = new Set<WaitingEnqueue>();
+    for (const row of rows) {
+      const entry = sent[row.ord - 1] as WaitingEnqueue;
+      if (!row.created) continue;
+      entry.resolve([{ actionId: row.id, dueAtMs: row.due_ms }]);
+      created.add(entry);
+    }
+    again.push(...sent.filter((entry) => !created.has(entry)));
+    await Promise.all(again.map(alone));
+  };
+
+  const pump = (): void => {
+    while (inFlight < ENQUEUE_STATEMENTS_IN_FLIGHT && waiting.length > 0) {
+      const group = waiting.splice(0, MAX_MERGED_ENQUEUES);
+      inFlight++;
+      void (group.length === 1 ? alone(group[0] as WaitingEnqueue) : merged(group)).finally(() => {
+        inFlight--;
+        pump();
+      });
+    }
+  };
+
+  return (item) =>
+    new Promise<EnqueueResult[]>((resolve, reject) => {
+      waiting.push({ item, resolve, reject });
+      pump();
+    });
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Tell the runner (this process) and the wake-up signal that actions were written. */
@@ -158,11 +285,12 @@ export interface ActionStore {
 export function createActionStore(params: { db: Database; events: SidecarEvents }): ActionStore {
   const { db, events } = params;
   const schema = db.schema;
-  const sql = actionStatements(schema);
+  const sql = statementsFor(schema);
+  const enqueueOne = createEnqueueMerger(db, schema);
 
   const store: ActionStore = {
     async enqueue(items) {
-      const results = await insertActions(db, schema, items);
+      const results = items.length === 1 ? await enqueueOne(items[0] as NewAction) : await insertActions(db, schema, items);
       store.announce(results);
       return results;
     },

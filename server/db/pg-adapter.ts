@@ -18,9 +18,23 @@ const typeParsers = {
   },
 } as unknown as pg.CustomTypesConfig;
 
-/** Named prepared statements are per connection; the name is derived from the text so it never clashes. */
+/**
+ * Named prepared statements are per connection; the name is derived from the text so it never clashes.
+ * Remembered per text: hashing a 2 kB statement on every call cost more than the lookup. Prepared texts
+ * come from a closed set (sql.ts and its option-built variants), so the map stays small; the cap only
+ * guards against a caller that would prepare open-ended text.
+ */
+const statementNames = new Map<string, string>();
+const MAX_REMEMBERED_NAMES = 1000;
+
 function statementName(text: string): string {
-  return `s_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `s_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    if (statementNames.size >= MAX_REMEMBERED_NAMES) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 function toConfig(text: string, values: readonly unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig {
