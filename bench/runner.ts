@@ -389,6 +389,10 @@ async function main(): Promise<void> {
 
   if (process.env.BENCH_SKIP_PGLITE !== '1') await printPglite();
   process.stdout.write(`\nload average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+}
+
+/** The bench's schema goes whatever happened (partial runs included). */
+async function dropBenchSchema(): Promise<void> {
   const cleanup = createPgDatabase({ connectionString: DATABASE_URL, schema: SCHEMA, poolSize: 1 });
   await cleanup.query(`DROP SCHEMA IF EXISTS ${cleanup.schema} CASCADE`);
   await cleanup.close();
@@ -413,4 +417,10 @@ function printTable(title: string, rows: Array<[string, string, string, string]>
 }
 
 if (process.argv[2] === 'child') await child(JSON.parse(process.argv[3] as string) as ChildSpec);
-else await main();
+else {
+  try {
+    await main();
+  } finally {
+    await dropBenchSchema();
+  }
+}
