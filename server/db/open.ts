@@ -2,7 +2,6 @@ import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import { createPgDatabase } from './pg-adapter.ts';
-import { createPgliteDatabase } from './pglite-adapter.ts';
 import type { Database } from './port.ts';
 
 export interface OpenedDatabase {
@@ -76,6 +75,8 @@ export async function openDatabase(config: Config, onError?: (error: Error) => v
   const release = await lockDataDir(config.dataDir);
   try {
     const dir = path.join(config.dataDir, 'pglite');
+    // Loaded only here: the WASM build costs ~40 MB of memory a PostgreSQL deployment never uses.
+    const { createPgliteDatabase } = await import('./pglite-adapter.ts');
     const db = await createPgliteDatabase({ dataDir: dir, schema: config.schema });
     return {
       db,
