@@ -90,12 +90,22 @@ export function startProcessTimer(params: ProcessTimerParams): ProcessTimer {
 
   // The first pass soon after start: it sets the cursor on a first start and catches up after a restart.
   if (params.intervalMs > 0) schedule(NUDGE_DELAY_MS);
+  // Without periodic passes (WP-Cron drives processing through /process) retention still needs a clock.
+  const maintenanceTimer =
+    params.intervalMs === 0 && params.maintenance !== undefined
+      ? setInterval(() => {
+          lastMaintenance = Date.now();
+          void params.maintenance?.().catch((error: unknown) => params.log.error({ err: error }, 'notification retention failed'));
+        }, maintenanceInterval)
+      : null;
+  maintenanceTimer?.unref();
 
   return {
     nudge: () => schedule(NUDGE_DELAY_MS),
     async stop() {
       stopped = true;
       if (timer !== null) clearTimeout(timer);
+      if (maintenanceTimer !== null) clearInterval(maintenanceTimer);
       timer = null;
       await running;
     },

@@ -81,4 +81,17 @@ describe('startProcessTimer', () => {
       await timer.stop();
     }
   });
+
+  it('runs the maintenance step on its own clock when periodic passes are off', async () => {
+    let passes = 0;
+    let maintenance = 0;
+    const processor: Processor = { run: async () => (passes++, reply(0)) };
+    const timer = startProcessTimer({ processor, intervalMs: 0, batchLimit: 50, log: recordingLog().log, maintenance: async () => void maintenance++, maintenanceIntervalMs: 25 });
+    try {
+      await waitFor(() => maintenance >= 2, { what: 'two maintenance steps' });
+      assert.equal(passes, 0);
+    } finally {
+      await timer.stop();
+    }
+  });
 });
