@@ -221,7 +221,11 @@ async function child(spec: ChildSpec): Promise<void> {
     await waitUntil(() => Object.keys(enqueued).every((id) => starts[id] !== undefined), 30_000);
   } else {
     write({ type: 'ready' });
-    await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
+    const commands = createInterface({ input: process.stdin });
+    await new Promise<void>((resolve) => commands.once('line', () => resolve()));
+    // An open stdin keeps the child alive after its result, and the parent waits for its children.
+    commands.close();
+    process.stdin.destroy();
   }
   await engine.stop();
   write({ type: 'result', starts, enqueued, rssMb: process.resourceUsage().maxRSS / 1024 });

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.ts';
-import { loadConfig, type Config } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import { migrate } from './db/migrator.ts';
-import { openDatabase, type OpenedDatabase } from './db/open.ts';
+import { DataDirLockedError, openDatabase, type OpenedDatabase } from './db/open.ts';
 import type { Database } from './db/port.ts';
 import { resolveApiToken, type ResolvedToken } from './http/api-token.ts';
 import { createMetricsRegistry } from './http/metrics.ts';
@@ -107,4 +107,21 @@ export function stopOnSignals(sidecar: RunningSidecar): void {
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
+}
+
+/**
+ * Turn a start-up failure into a message and an exit code: 2 for configuration, 3 when the embedded
+ * data directory is in use by another process, 1 for anything else.
+ */
+export function exitOnStartFailure(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (error instanceof DataDirLockedError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(3);
+  }
+  process.stderr.write(`The sidecar could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
 }

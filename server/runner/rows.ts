@@ -1,3 +1,4 @@
+import type { ActionRow } from '../actions/rows.ts';
 import type { ScheduleType } from '../actions/schemas.ts';
 import type { RunningAction } from './handlers.ts';
 
@@ -11,47 +12,27 @@ import type { RunningAction } from './handlers.ts';
  * - successor: the next instance of a recurring or cron series, inserted with the terminal outcome.
  */
 
+/** The parts of a finished instance a successor is made from: the columns it copies. */
+export type SeriesInstance = Pick<
+  ActionRow,
+  'id' | 'hook' | 'group_name' | 'args' | 'priority' | 'is_unique' | 'schedule_type' | 'schedule_interval' | 'schedule_cron' | 'scheduled_at' | 'max_attempts'
+> & { series_failures: number };
+
 /** A row as the claim statements return it (CLAIMED_COLUMNS in sql.ts). */
-export interface ClaimedActionRow {
-  id: number;
-  hook: string;
-  group_name: string;
-  /** Canonical JSON text. */
-  args: string;
-  priority: number;
-  is_unique: boolean;
-  schedule_type: ScheduleType;
-  schedule_interval: number | null;
-  schedule_cron: string | null;
-  scheduled_at: Date;
+export interface ClaimedActionRow extends SeriesInstance {
   /** Already counts this run. */
   attempts: number;
-  max_attempts: number;
   claim_token: string;
   snoozes: number;
   first_snoozed_at: Date | null;
-  series_failures: number;
   /** The database's now() at the claim. */
   started_at: Date;
 }
 
-/** What the reaper returns for each expired lease it handled. */
-export interface ReapedActionRow {
-  id: number;
-  hook: string;
+/** What the reaper returns for each expired lease it handled (the series columns serve a successor). */
+export interface ReapedActionRow extends SeriesInstance {
   status: 'pending' | 'failed';
   lease_expiries: number;
-  /** Present for the successor of a recurring instance the reaper failed. */
-  group_name: string;
-  args: string;
-  priority: number;
-  is_unique: boolean;
-  schedule_type: ScheduleType;
-  schedule_interval: number | null;
-  schedule_cron: string | null;
-  scheduled_at: Date;
-  max_attempts: number;
-  series_failures: number;
   db_now: number;
 }
 

@@ -2,7 +2,7 @@ import { nextCronRunAfter } from '../actions/schedules.ts';
 import { insertActions, type EnqueueResult, type NewAction } from '../actions/store.ts';
 import type { Queryable } from '../db/port.ts';
 import type { RunnerStatements } from './sql.ts';
-import type { ScheduleType } from '../actions/schemas.ts';
+import type { SeriesInstance } from './rows.ts';
 
 /**
  * Recurring and cron series (DESIGN.md §4.1): when an instance reaches its terminal status, its
@@ -12,23 +12,7 @@ import type { ScheduleType } from '../actions/schemas.ts';
  */
 export const SERIES_FAILURE_LIMIT = 5;
 
-export const SERIES_STOPPED_MESSAGE = 'This action appears to be consistently failing. A new instance will not be scheduled.';
-
-/** The parts of a finished instance a successor is made from. */
-export interface SeriesInstance {
-  id: number;
-  hook: string;
-  group_name: string;
-  args: string;
-  priority: number;
-  is_unique: boolean;
-  schedule_type: ScheduleType;
-  schedule_interval: number | null;
-  schedule_cron: string | null;
-  scheduled_at: Date;
-  max_attempts: number;
-  series_failures: number;
-}
+export const SERIES_STOPPED_MESSAGE = `series stopped: its last ${SERIES_FAILURE_LIMIT} instances failed in a row, so no next instance is scheduled`;
 
 export interface FinishedInstance {
   instance: SeriesInstance;

@@ -1,8 +1,6 @@
 import { appendFileSync } from 'node:fs';
-import { ConfigError } from '../../server/config.ts';
-import { DataDirLockedError } from '../../server/db/open.ts';
 import type { HandlerContext } from '../../server/runner/handlers.ts';
-import { startSidecar, stopOnSignals } from '../../server/start.ts';
+import { exitOnStartFailure, startSidecar, stopOnSignals } from '../../server/start.ts';
 
 /**
  * The sidecar exactly as `server/main.ts` starts it, plus test handlers, for the e2e runner tests that
@@ -68,14 +66,5 @@ try {
   });
   stopOnSignals(sidecar);
 } catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`Configuration error: ${error.message}\n`);
-    process.exit(2);
-  }
-  if (error instanceof DataDirLockedError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(3);
-  }
-  process.stderr.write(`The sidecar could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
+  exitOnStartFailure(error);
 }

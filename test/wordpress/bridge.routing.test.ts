@@ -4,25 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { startBridgeStack, type BridgeStack } from './support/bridge-stack.ts';
-import { wordpressSkipReason } from './support/wordpress-site.ts';
+import { describe, it } from 'node:test';
+import { useBridgeStack } from './support/bridge-stack.ts';
 
-const skip = await wordpressSkipReason('bridge.routing');
-let stack: BridgeStack | null = null;
-
-before(async () => {
-  if (skip === undefined) stack = await startBridgeStack({ standInActionScheduler: true });
-}, { timeout: 180_000 });
-
-after(async () => {
-  await stack?.stop();
-}, { timeout: 60_000 });
-
-function live(): BridgeStack {
-  assert.ok(stack, 'the WordPress stack did not start');
-  return stack;
-}
+const { skip, live } = await useBridgeStack('bridge.routing', { standInActionScheduler: true });
 
 interface LocalAction {
   id: number;

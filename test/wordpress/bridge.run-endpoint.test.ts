@@ -4,25 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { postDelivery, signDelivery, startBridgeStack, type BridgeStack } from './support/bridge-stack.ts';
-import { waitFor, wordpressSkipReason } from './support/wordpress-site.ts';
+import { describe, it } from 'node:test';
+import { postDelivery, signDelivery, useBridgeStack } from './support/bridge-stack.ts';
+import { waitFor } from './support/wordpress-site.ts';
 
-const skip = await wordpressSkipReason('bridge.run-endpoint');
-let stack: BridgeStack | null = null;
-
-before(async () => {
-  if (skip === undefined) stack = await startBridgeStack();
-}, { timeout: 180_000 });
-
-after(async () => {
-  await stack?.stop();
-}, { timeout: 60_000 });
-
-function live(): BridgeStack {
-  assert.ok(stack, 'the WordPress stack did not start');
-  return stack;
-}
+const { skip, live } = await useBridgeStack('bridge.run-endpoint');
 
 interface RecordedCall {
   hook: string;

@@ -4,25 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { startBridgeStack, type BridgeStack } from './support/bridge-stack.ts';
-import { logInAsAdmin, wordpressSkipReason } from './support/wordpress-site.ts';
+import { describe, it } from 'node:test';
+import { useBridgeStack } from './support/bridge-stack.ts';
+import { logInAsAdmin } from './support/wordpress-site.ts';
 
-const skip = await wordpressSkipReason('bridge.sidecar-down');
-let stack: BridgeStack | null = null;
-
-before(async () => {
-  if (skip === undefined) stack = await startBridgeStack();
-}, { timeout: 180_000 });
-
-after(async () => {
-  await stack?.stop();
-}, { timeout: 60_000 });
-
-function live(): BridgeStack {
-  assert.ok(stack, 'the WordPress stack did not start');
-  return stack;
-}
+const { skip, live } = await useBridgeStack('bridge.sidecar-down');
 
 const NOTICE_DOWN = 'did not answer its readiness check';
 const NOTICE_UNCONFIGURED = 'WeCoza Sidecar is not configured';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { buildTestApp, withTestApp, type TestApp } from '../../support/app.ts';
+import { withTestApp, type TestApp } from '../../support/app.ts';
 import { describeEachDatabase, type DatabaseContext } from '../../support/databases.ts';
 
 const withApp = <T>(ctx: DatabaseContext, fn: (t: TestApp) => Promise<T>): Promise<T> => withTestApp(ctx.db, fn);

@@ -3,14 +3,16 @@
  * WP_CALLBACK_URL is the site's run route, and the bridge holds the sidecar's URL, API token and
  * callback secret (options written by setup-wordpress.sh).
  */
+import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
+import { after, before } from 'node:test';
 import path from 'node:path';
 import pg from 'pg';
 import { probePostgres, TEST_DATABASE_URL } from '../../support/databases.ts';
 import { api, startSidecar, type SidecarProcess } from '../../support/sidecar-process.ts';
-import { createWordPressSite, freePort, type WordPressSite } from './wordpress-site.ts';
+import { createWordPressSite, freePort, wordpressSkipReason, type WordPressSite } from './wordpress-site.ts';
 
 /** How long the sidecar may take to exit after SIGTERM before it gets SIGKILL. */
 const SIDECAR_STOP_DEADLINE_MS = 10_000;
@@ -171,4 +173,26 @@ export async function postDelivery(site: WordPressSite, secret: string, body: un
     json = raw;
   }
   return { status: response.status, json };
+}
+
+/**
+ * One stack for a whole test file: started before its tests (unless WordPress is missing outside CI),
+ * stopped after them. `live()` hands the stack to a test and fails it when the start failed.
+ */
+export async function useBridgeStack(file: string, options?: BridgeStackOptions): Promise<{ skip: string | undefined; live(): BridgeStack }> {
+  const skip = await wordpressSkipReason(file);
+  let stack: BridgeStack | null = null;
+  before(async () => {
+    if (skip === undefined) stack = await startBridgeStack(options);
+  }, { timeout: 180_000 });
+  after(async () => {
+    await stack?.stop();
+  }, { timeout: 60_000 });
+  return {
+    skip,
+    live() {
+      assert.ok(stack, 'the WordPress stack did not start');
+      return stack;
+    },
+  };
 }
