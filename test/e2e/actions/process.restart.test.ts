@@ -24,6 +24,19 @@ async function enqueueMany(sidecar: SidecarProcess, count: number): Promise<numb
   return ids;
 }
 
+/** Enqueue, SIGKILL the process, start another on the same storage: every acknowledged id is there. */
+async function assertSurvivesSigkill(env: Record<string, string>): Promise<void> {
+  const first = await startSidecar(env);
+  const acknowledged = await enqueueMany(first, 50);
+  assert.equal(await first.kill('SIGKILL'), 'SIGKILL');
+  const second = await startSidecar(env);
+  try {
+    assert.deepEqual(await listIds(second), acknowledged);
+  } finally {
+    await second.kill('SIGTERM');
+  }
+}
+
 async function listIds(sidecar: SidecarProcess): Promise<number[]> {
   const response = await api(sidecar.url, TOKEN, 'GET', '/v1/actions?hook=durable&per_page=-1&orderby=action_id');
   return response.json.actions.map((a: { id: number }) => a.id);
@@ -38,15 +51,7 @@ describe('a sidecar process killed with SIGKILL (embedded PGlite)', () => {
   it('keeps every acknowledged action after a restart on the same DATA_DIR', async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'sidecar-restart-'));
     const env = { DATA_DIR: dataDir, SIDECAR_API_TOKEN: TOKEN };
-    const first = await startSidecar(env);
-    const acknowledged = await enqueueMany(first, 50);
-    assert.equal(await first.kill('SIGKILL'), 'SIGKILL');
-    const second = await startSidecar(env);
-    try {
-      assert.deepEqual(await listIds(second), acknowledged);
-    } finally {
-      await second.kill('SIGTERM');
-    }
+    await assertSurvivesSigkill(env);
   });
 
   it('refuses a second process on the same DATA_DIR with a clear message', async () => {
@@ -74,14 +79,6 @@ describe('a sidecar process killed with SIGKILL (PostgreSQL)', async () => {
     await admin.connect();
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
-    const first = await startSidecar(env);
-    const acknowledged = await enqueueMany(first, 50);
-    assert.equal(await first.kill('SIGKILL'), 'SIGKILL');
-    const second = await startSidecar(env);
-    try {
-      assert.deepEqual(await listIds(second), acknowledged);
-    } finally {
-      await second.kill('SIGTERM');
-    }
+    await assertSurvivesSigkill(env);
   });
 });
