@@ -9,6 +9,7 @@ import { demoSourceDdl } from '../../server/notifications/demo-source.ts';
 import { createSummarizer, type Summarizer } from '../../server/notifications/openai-summarizer.ts';
 import type { NotificationDetail } from '../../server/notifications/schemas.ts';
 import { buildTestApp, type TestApp } from './app.ts';
+import { REFERENCE_CLASS_ROW } from './class-fixtures.ts';
 import type { DatabaseContext } from './databases.ts';
 import { startFakeOpenAi, type FakeOpenAi } from './fake-openai.ts';
 import { waitFor } from './runner.ts';
@@ -24,21 +25,10 @@ export const OPENAI_TEST_KEY = 'sk-test-0123456789abcdefghijklmnop';
 export const INSERT_RECIPIENTS = ['ops@example.com', 'qa@example.com'];
 export const UPDATE_RECIPIENTS = ['updates@example.com'];
 
-/** The Phase-12 fixture row of reference §8 as a class (learner with a name; contact data in notes). */
+/** The reference §8 class, its learner with an e-mail address and a phone number too. */
 export const FIXTURE_CLASS = {
-  class_code: 'IMP021813',
-  class_subject: 'LO4',
-  client_id: 12,
-  site_id: 7,
-  class_type: 'Oral Assessment',
-  class_duration: 90,
-  class_agent: 3,
-  original_start_date: '2026-02-27',
-  exam_class: true,
-  seta_funded: false,
-  learner_ids: [{ id: 42, name: 'Thandi Mokoena', level: 'NL2', status: 'CIC - Currently in Class', email: 'thandi.mokoena@learners.example', phone: '082 123 4567' }],
-  event_dates: [{ type: 'Deliveries', description: 'Supplementary books', date: '2026-02-27', status: 'Pending', notes: '' }],
-  schedule_data: { selectedDays: ['Monday', 'Thursday'], startDate: '2026-02-27' },
+  ...REFERENCE_CLASS_ROW,
+  learner_ids: [{ ...REFERENCE_CLASS_ROW.learner_ids[0], email: 'thandi.mokoena@learners.example', phone: '082 123 4567' }],
 };
 
 export const PERSONAL_DATA = ['Thandi', 'Mokoena', 'thandi.mokoena@learners.example', '082 123 4567', '0821234567'];

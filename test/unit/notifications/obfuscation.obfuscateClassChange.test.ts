@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { aliasForOrdinal, ID_MASK, maskEmails, maskPhoneNumbers, obfuscateClassChange } from '../../../server/notifications/obfuscation.ts';
 import type { ClassChangeImages, JsonValue } from '../../../server/notifications/obfuscation.ts';
+import { REFERENCE_CLASS_ROW } from '../../support/class-fixtures.ts';
 
 function only(newRow: JsonValue): ClassChangeImages {
   return { new_row: newRow, diff: null, old_row: null };
@@ -9,22 +10,7 @@ function only(newRow: JsonValue): ClassChangeImages {
 
 /** The Phase-12 log row of reference §8, INSERT, diff = new_row. */
 function sampleInsert(): ClassChangeImages {
-  const row: JsonValue = {
-    class_id: 1,
-    class_code: 'IMP021813',
-    class_subject: 'LO4',
-    client_id: 12,
-    site_id: 7,
-    class_type: 'Oral Assessment',
-    class_duration: 90,
-    class_agent: 3,
-    original_start_date: '2026-02-27',
-    exam_class: true,
-    seta_funded: false,
-    learner_ids: [{ id: 42, name: 'Thandi Mokoena', level: 'NL2', status: 'CIC - Currently in Class' }],
-    event_dates: [{ type: 'Deliveries', description: 'Supplementary books', date: '2026-02-27', status: 'Pending', notes: '' }],
-    schedule_data: { selectedDays: ['Monday', 'Thursday'], startDate: '2026-02-27' },
-  };
+  const row: JsonValue = { class_id: 1, ...structuredClone(REFERENCE_CLASS_ROW) };
   return { new_row: row, diff: structuredClone(row), old_row: null };
 }
 
