@@ -53,6 +53,23 @@ function statementsFor(schema: string): ReturnType<typeof actionStatements> {
   return statements;
 }
 
+/**
+ * The filter statements by their WHERE text: the filters form a closed set (hook, group and args each
+ * given or not), so has/next, called on WordPress page loads, reuse built texts instead of building
+ * all four statements per request.
+ */
+const matchStatementsByWhere = new Map<string, ReturnType<typeof matchStatements>>();
+
+function matchStatementsFor(schema: string, where: string): ReturnType<typeof matchStatements> {
+  const key = `${schema}\u0000${where}`;
+  let statements = matchStatementsByWhere.get(key);
+  if (statements === undefined) {
+    statements = matchStatements(schema, where);
+    matchStatementsByWhere.set(key, statements);
+  }
+  return statements;
+}
+
 function keyOf(item: NewAction): string {
   return `${item.hook}\u0000${item.group}\u0000${item.argsText}`;
 }
@@ -305,14 +322,14 @@ export function createActionStore(params: { db: Database; events: SidecarEvents 
 
     async has(filter) {
       const { where, values } = buildMatchWhere(filter);
-      const { rows } = await db.query<{ found: boolean }>(matchStatements(schema, where).hasLiveMatch, values, { prepare: true });
+      const { rows } = await db.query<{ found: boolean }>(matchStatementsFor(schema, where).hasLiveMatch, values, { prepare: true });
       return rows[0]?.found === true;
     },
 
     async next(filter) {
       const { where, values } = buildMatchWhere(filter);
       const { rows } = await db.query<{ status: string; schedule_type: string; timestamp: number }>(
-        matchStatements(schema, where).selectNextLiveMatch,
+        matchStatementsFor(schema, where).selectNextLiveMatch,
         values,
         { prepare: true },
       );
@@ -324,13 +341,13 @@ export function createActionStore(params: { db: Database; events: SidecarEvents 
 
     async unschedule(filter) {
       const { where, values } = buildMatchWhere(filter);
-      const { rows } = await db.query<{ id: number }>(matchStatements(schema, where).cancelEarliestPendingMatch, values);
+      const { rows } = await db.query<{ id: number }>(matchStatementsFor(schema, where).cancelEarliestPendingMatch, values);
       return rows[0]?.id ?? null;
     },
 
     async unscheduleAll(filter) {
       const { where, values } = buildMatchWhere(filter);
-      const { rows } = await db.query<{ canceled: number }>(matchStatements(schema, where).cancelAllPendingMatches, values);
+      const { rows } = await db.query<{ canceled: number }>(matchStatementsFor(schema, where).cancelAllPendingMatches, values);
       return rows[0]?.canceled ?? 0;
     },
 
