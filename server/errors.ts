@@ -15,7 +15,6 @@ export const ERROR_DEFINITIONS = {
   unauthorized: { status: 401, message: 'A valid bearer token is required.' },
   not_found: { status: 404, message: 'Not found.' },
   route_not_found: { status: 404, message: 'No route matches this method and path.' },
-  method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
   not_pending: { status: 409, message: 'The action is not pending.' },
   not_failed: { status: 409, message: 'Only a failed action can be retried.' },
   retry_blocked: { status: 409, message: 'A live action with the same hook, args and group exists; this unique action cannot be pending twice.' },

@@ -9,7 +9,6 @@ import { EventEmitter } from 'node:events';
  * Metrics and logs subscribe; `emit` is guarded so a listener that throws is logged and the loop that
  * emitted goes on.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface SidecarEventMap {
   /** New actions were written; `earliestDueAt` is the soonest scheduled time among them (epoch ms). */
   'actions:enqueued': { count: number; earliestDueAt: number };
