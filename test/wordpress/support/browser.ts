@@ -127,10 +127,11 @@ const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 export async function scanAccessibility(page: Page, options: { include?: string } = {}): Promise<AxeResult> {
   await page.addScriptTag({ path: AXE_SCRIPT });
   return page.evaluate(async (include) => {
-    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<any> } }).axe;
-    const result = await axe.run(include ?? document, { resultTypes: ['violations'] });
+    // Runs in the page: no DOM types in this project's tsconfig, so the globals are typed here.
+    const page = globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<any> }; document: unknown; location: { href: string } };
+    const result = await page.axe.run(include ?? page.document, { resultTypes: ['violations'] });
     return {
-      url: location.href,
+      url: page.location.href,
       passes: result.passes.length,
       violations: result.violations.map((violation: any) => ({
         id: violation.id,
