@@ -18,12 +18,17 @@ import { registerValidators } from './http/validation.ts';
 import { createHandlerRegistry, type HandlerRegistry } from './runner/handlers.ts';
 import { createHookPolicies, type HookPolicies } from './runner/hook-policies.ts';
 import { registerRunnerMetrics } from './runner/metrics.ts';
+import { createQueueDepth } from './runner/queue-depth.ts';
 import { runnerRoutes } from './runner/routes.ts';
 import { createRunner, type Runner, type RunnerTimings } from './runner/runner.ts';
 import { startWakeNotifier, wakeChannelFor } from './runner/wakeups.ts';
 import { lockRoutes } from './locks/routes.ts';
 import { registerNotifications, type NotificationClients } from './notifications/plugin.ts';
 import { createLockStore, type LockStore } from './locks/store.ts';
+import { PROCESS_LOCK_KEY } from './notifications/processor.ts';
+import { ENRICH_HOOK } from './notifications/scheduling.ts';
+import { statusRoutes } from './status/routes.ts';
+import { createStatusReporter } from './status/status.ts';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -100,7 +105,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     db.kind === 'postgres' && !config.pollOnly
       ? startWakeNotifier({ db, events, channel: wakeChannelFor(db.schema), senderId: runner?.workerId ?? `api:${process.pid}`, log: app.log })
       : () => undefined;
-  const stopRunnerMetrics = registerRunnerMetrics({ registry: metrics, events, db });
+  const depth = createQueueDepth({ db });
+  const stopRunnerMetrics = registerRunnerMetrics({ registry: metrics, events, depth });
   app.addHook('onClose', async () => {
     await runner?.stop();
     stopNotifier();
@@ -135,6 +141,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await v1.register(runnerRoutes, { prefix: '/v1/actions', store: actions, db, events, runner });
     await v1.register(lockRoutes, { prefix: '/v1/locks', store: locks });
     await v1.register(notifications.routes, { prefix: '/v1/notifications' });
+    const reporter = createStatusReporter({
+      db, readiness, depth, notificationsEnabled: config.notificationsEnabled, sourceTable: notifications.source.name, processLockKey: PROCESS_LOCK_KEY, enrichHook: ENRICH_HOOK,
+    });
+    await v1.register(statusRoutes, { prefix: '/v1/status', reporter });
   });
 
   return app;

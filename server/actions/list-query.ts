@@ -32,7 +32,7 @@ const ORDER_COLUMNS: Record<ListFilter['orderBy'], string | null> = {
   none: null,
 };
 
-function escapeLike(text: string): string {
+export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 

@@ -82,7 +82,7 @@ export function createEmailHandler(params: EmailerParams): ActionHandler {
     const existing = await ledger.findByRecipient(args.logId, args.recipient);
     if (existing !== null || row === null) return existing;
     await context.fenced(async (tx) => {
-      await tx.query(notes.insertNotifications, [[args.logId], [row.class_id], [row.operation], ['sending'], [null], [null]]);
+      await tx.query(notes.insertNotifications, [[args.logId], [row.class_id], [row.operation], ['sending'], [null], [null], [row.class_code]]);
       await tx.query(deliveries.insertDeliveries, [[args.logId], [args.recipient], [newMessageId(args.logId, params.mailDomain)]]);
       const locked = await tx.query<NotificationRow>(notes.lockNotificationByLogId, [args.logId]);
       const state = locked.rows[0]?.state;

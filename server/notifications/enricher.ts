@@ -67,7 +67,7 @@ export function createEnrichHandler(params: EnricherParams): ActionHandler {
   const adoptRow = async (context: HandlerContext, row: SourceRow): Promise<NotificationRow | null> => {
     const settings = await params.settings.get();
     const ai = aiAvailability(settings, params.openaiApiKey);
-    const head = { log_id: Number(row.log_id), operation: row.operation, class_id: row.class_id };
+    const head = { log_id: Number(row.log_id), operation: row.operation, class_id: row.class_id, class_code: row.class_code };
     const scheduled = await context.fenced((tx) => scheduleRowsIn(tx, params.scheduling, planRows([head], settings, ai), ai, now()));
     params.announce(scheduled.results);
     return readNotification(head.log_id);

@@ -1,6 +1,7 @@
+import { escapeLike } from '../actions/list-query.ts';
 import type { EnqueueResult } from '../actions/store.ts';
 import type { Database } from '../db/port.ts';
-import { sidecarError } from '../errors.ts';
+import { SidecarError, sidecarError } from '../errors.ts';
 import { isSummaryFinal, parseAiSummary, recordSummarySkipped } from './ai-summary.ts';
 import type { Ledger } from './ledger.ts';
 import { toNotificationDetail, toNotificationSummary, type NotificationListRow, type NotificationRow } from './rows.ts';
@@ -16,8 +17,26 @@ export interface NotificationFilter {
   states: NotificationState[] | null;
   operation: string | null;
   classId: number | null;
+  /** A log id, or the start of a class code (any case); null for no search. */
+  search: string | null;
   limit: number;
   offset: number;
+}
+
+/** What a bulk redrive did with the notifications its filter matched. */
+export interface RedriveCounts {
+  /** Notifications matching the filter. */
+  matched: number;
+  /** Taken in this call (at most the limit), oldest first. */
+  attempted: number;
+  /** Back at work: enriching or sending. */
+  redriven: number;
+  /** Still nobody to write to for their operation: left skipped (no_recipient). */
+  still_skipped: number;
+  /** Sent meanwhile, or their source row is gone. */
+  not_redrivable: number;
+  /** Matched but beyond the limit: call again. */
+  remaining: number;
 }
 
 export interface NotificationStore {
@@ -25,6 +44,8 @@ export interface NotificationStore {
   list(filter: NotificationFilter): Promise<{ notifications: NotificationSummary[]; total: number }>;
   /** Run a notification again: new recipients get deliveries, failed deliveries are queued again. */
   redrive(logId: number): Promise<NotificationDetail>;
+  /** Redrive, one by one and oldest first, up to `limit` notifications matching a filter. */
+  redriveMatching(filter: Omit<NotificationFilter, 'offset'>): Promise<RedriveCounts>;
   /** Delete finished notifications (and their deliveries) older than `days`; returns how many. */
   prune(days: number): Promise<number>;
 }
@@ -39,6 +60,14 @@ export function parseStates(text: string | undefined): NotificationState[] | nul
     }
   }
   return states as NotificationState[];
+}
+
+/** The filter's statement parameters `$1`–`$5` (see NOTIFICATION_FILTER in sql.ts). */
+function filterValues(filter: Omit<NotificationFilter, 'limit' | 'offset'>): unknown[] {
+  const search = filter.search?.trim() ?? '';
+  if (search === '') return [filter.states, filter.operation, filter.classId, null, null];
+  const logId = /^\d{1,15}$/.test(search) ? Number(search) : null;
+  return [filter.states, filter.operation, filter.classId, logId, `${escapeLike(search.toLowerCase())}%`];
 }
 
 // Retention deletes in batches so one pass never holds many row locks at once.
@@ -75,7 +104,7 @@ export function createNotificationStore(params: NotificationStoreParams): Notifi
     },
 
     async list(filter) {
-      const values = [filter.states, filter.operation, filter.classId];
+      const values = filterValues(filter);
       const [page, count] = await Promise.all([
         db.query<NotificationListRow>(notes.listNotifications, [...values, filter.limit, filter.offset]),
         db.query<{ total: number }>(notes.countNotifications, values),
@@ -124,6 +153,26 @@ export function createNotificationStore(params: NotificationStoreParams): Notifi
       });
       params.announce(results);
       return (await store.detail(logId)) as NotificationDetail;
+    },
+
+    async redriveMatching(filter) {
+      await source.ensureAvailable();
+      const { rows } = await db.query<{ log_id: number; total: number }>(notes.selectMatchingLogIds, [...filterValues(filter), filter.limit]);
+      const matched = rows[0]?.total ?? 0;
+      const counts: RedriveCounts = { matched, attempted: rows.length, redriven: 0, still_skipped: 0, not_redrivable: 0, remaining: matched - rows.length };
+      for (const row of rows) {
+        try {
+          const detail = await store.redrive(Number(row.log_id));
+          if (detail.state === 'skipped') counts.still_skipped += 1;
+          else counts.redriven += 1;
+        } catch (error) {
+          // One notification that cannot run again (sent meanwhile, source row deleted, retention) does
+          // not stop the others; anything else (the database, the source table) does.
+          if (!(error instanceof SidecarError) || (error.code !== 'not_redrivable' && error.code !== 'not_found')) throw error;
+          counts.not_redrivable += 1;
+        }
+      }
+      return counts;
     },
 
     async prune(days) {

@@ -10,6 +10,7 @@ import type { Readiness } from '../http/readiness.ts';
 import type { LockStore } from '../locks/store.ts';
 import type { HandlerRegistry } from '../runner/handlers.ts';
 import type { HookPolicies } from '../runner/hook-policies.ts';
+import { checkAi } from './ai-health.ts';
 import { createCursorStore } from './cursor.ts';
 import { CLASS_CHANGE_CHANNEL, provisionDemoSource } from './demo-source.ts';
 import { createEmailHandler } from './emailer.ts';
@@ -133,6 +134,7 @@ export function registerNotifications(params: NotificationsParams): Notification
       return status.available ? { status: 'ok', detail: status.detail } : { status: 'fail', detail: status.detail };
     });
     readiness.register('smtp', () => smtpHealth.check());
+    readiness.register('ai', () => checkAi(settings, config.openaiApiKey));
   }
   const stopMetrics = registerNotificationMetrics({ registry: params.metrics, events });
 

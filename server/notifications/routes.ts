@@ -10,10 +10,14 @@ import {
   CursorReply,
   ListQuery,
   ListReply,
+  DEFAULT_REDRIVE_LIMIT,
   LogIdParams,
   NotificationDetail,
   ProcessBody,
   ProcessReply,
+  REDRIVABLE_STATES,
+  RedriveBody,
+  RedriveReply,
   Settings,
   SettingsBody,
 } from './schemas.ts';
@@ -140,8 +144,34 @@ export const notificationRoutes: FastifyPluginAsync<NotificationRoutesOptions> =
         states: parseStates(request.query.state),
         operation: request.query.operation?.toUpperCase() ?? null,
         classId: request.query.class_id ?? null,
+        search: request.query.search ?? null,
         limit: request.query.limit ?? 50,
         offset: request.query.offset ?? 0,
+      }),
+  );
+
+  api.post(
+    '/redrive',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Redrive every skipped and/or failed notification matching a filter, answering counts',
+        description: [
+          'The list filters (state, operation, class_id, search) pick skipped and failed notifications; each is redriven as POST /v1/notifications/{log_id}/redrive does,',
+          `one by one, oldest first, up to limit (default ${DEFAULT_REDRIVE_LIMIT}) per call; remaining says how many are left for another call.`,
+          'A notification sent meanwhile or whose source row is gone counts as not_redrivable and does not stop the others.',
+        ].join(' '),
+        body: RedriveBody,
+        response: { 200: RedriveReply, ...errors },
+      },
+    },
+    async (request) =>
+      notifications.redriveMatching({
+        states: request.body.state ?? [...REDRIVABLE_STATES],
+        operation: request.body.operation?.toUpperCase() ?? null,
+        classId: request.body.class_id ?? null,
+        search: request.body.search ?? null,
+        limit: request.body.limit ?? DEFAULT_REDRIVE_LIMIT,
       }),
   );
 

@@ -14,6 +14,8 @@ import type { Delivery, DeliveryState, NotificationDetail, NotificationReason, N
 export interface NotificationRow {
   log_id: number;
   class_id: number | null;
+  /** Copied from the source row at creation; null for a class without a code (or older rows). */
+  class_code: string | null;
   operation: string;
   state: NotificationState;
   reason: NotificationReason | null;
@@ -24,13 +26,13 @@ export interface NotificationRow {
   finished_at: Date | null;
 }
 
-/** A notification with its delivery counts, as the list selects it. */
+/** A notification with its delivery counts and deliveries in brief, as the list selects it. */
 export interface NotificationListRow extends NotificationRow {
   queued: number;
   sending: number;
   sent: number;
   failed: number;
-  total: number;
+  recipients: Array<{ recipient: string; state: DeliveryState; smtp_code: number | null }>;
 }
 
 /** A row of `deliveries`. */
@@ -71,6 +73,7 @@ export interface SourceHeadRow {
   log_id: number;
   operation: string;
   class_id: number | null;
+  class_code: string | null;
 }
 
 /** A whole source row, as the handlers read it. `changed_at` is the column's text, unconverted. */
@@ -90,6 +93,7 @@ function core(row: NotificationRow) {
   return {
     log_id: row.log_id,
     class_id: row.class_id,
+    class_code: row.class_code,
     operation: row.operation,
     state: row.state,
     reason: row.reason,
@@ -105,6 +109,7 @@ export function toNotificationSummary(row: NotificationListRow): NotificationSum
     ...core(row),
     ai_status: parseAiSummary(row.ai_summary)?.status ?? null,
     deliveries: { queued: row.queued, sending: row.sending, sent: row.sent, failed: row.failed },
+    recipients: row.recipients.map((item) => ({ recipient: item.recipient, state: item.state, smtp_code: item.smtp_code })),
   };
 }
 

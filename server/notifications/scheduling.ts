@@ -123,6 +123,7 @@ export async function scheduleRowsIn(tx: Queryable, deps: SchedulingDeps, planne
     planned.map((row) => STATE_OF_PATH[row.path]),
     planned.map((row) => (row.path === 'skip' ? 'no_recipient' : null)),
     planned.map((row) => (row.path === 'direct' ? skipText : null)),
+    planned.map((row) => row.head.class_code),
   ]);
   const created = new Set(inserted.rows.map((row) => Number(row.log_id)));
   const fresh = planned.filter((row) => created.has(row.head.log_id));

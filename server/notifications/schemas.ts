@@ -116,6 +116,7 @@ const DeliveryCounts = Type.Object(
 const notificationCore = {
   log_id: Type.Integer(),
   class_id: Type.Union([Type.Integer(), Type.Null()]),
+  class_code: Type.Union([Type.String(), Type.Null()], { description: "The source row's class_code (new image, else old), copied when the notification was created." }),
   operation: Type.String(),
   state: oneOfStrings(NOTIFICATION_STATES),
   reason: Type.Union([oneOfStrings(NOTIFICATION_REASONS), Type.Null()]),
@@ -130,6 +131,13 @@ export const NotificationSummary = Type.Object(
     ...notificationCore,
     ai_status: Type.Union([oneOfStrings(['pending', 'success', 'failed'] as const), Type.Null()]),
     deliveries: DeliveryCounts,
+    recipients: Type.Array(
+      Type.Object(
+        { recipient: Type.String(), state: oneOfStrings(DELIVERY_STATES), smtp_code: Type.Union([Type.Integer(), Type.Null()]) },
+        strict,
+      ),
+      { description: 'Each delivery in brief, in creation order: its address, state and last SMTP reply code.' },
+    ),
   },
   strict,
 );
@@ -176,11 +184,18 @@ export const NotificationDetail = Type.Object(
 );
 export type NotificationDetail = Static<typeof NotificationDetail>;
 
+const Search = Type.String({
+  minLength: 1,
+  maxLength: 191,
+  description: 'A log id (whole number: that notification) or the start of a class code (any case).',
+});
+
 export const ListQuery = Type.Object(
   {
     state: Type.Optional(Type.String({ description: `Comma-separated states (${NOTIFICATION_STATES.join(', ')}).` })),
     operation: Type.Optional(Operation),
     class_id: Type.Optional(Type.Integer({ minimum: 0 })),
+    search: Type.Optional(Search),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
   },
@@ -189,3 +204,36 @@ export const ListQuery = Type.Object(
 export type ListQuery = Static<typeof ListQuery>;
 
 export const ListReply = Type.Object({ notifications: Type.Array(NotificationSummary), total: Type.Integer() }, strict);
+
+/** The states a bulk redrive may take: what a redrive can do anything about. */
+export const REDRIVABLE_STATES = ['skipped', 'failed'] as const satisfies readonly NotificationState[];
+export const DEFAULT_REDRIVE_LIMIT = 500;
+export const MAX_REDRIVE_LIMIT = 1_000;
+
+export const RedriveBody = Type.Object(
+  {
+    state: Type.Optional(
+      Type.Array(oneOfStrings(REDRIVABLE_STATES), { minItems: 1, uniqueItems: true, description: 'Default both: skipped and failed.' }),
+    ),
+    operation: Type.Optional(Operation),
+    class_id: Type.Optional(Type.Integer({ minimum: 0 })),
+    search: Type.Optional(Search),
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_REDRIVE_LIMIT, description: `Notifications to take in this call, oldest first; default ${DEFAULT_REDRIVE_LIMIT}.` }),
+    ),
+  },
+  { ...strict, description: "The list's filters (GET /v1/notifications), restricted to skipped and failed notifications." },
+);
+export type RedriveBody = Static<typeof RedriveBody>;
+
+export const RedriveReply = Type.Object(
+  {
+    matched: Type.Integer({ description: 'Notifications matching the filter.' }),
+    attempted: Type.Integer({ description: 'Taken in this call (at most limit), oldest first.' }),
+    redriven: Type.Integer({ description: 'Back at work (enriching or sending).' }),
+    still_skipped: Type.Integer({ description: 'Still without recipients for their operation: left skipped (no_recipient).' }),
+    not_redrivable: Type.Integer({ description: 'Sent meanwhile, or their source row is gone.' }),
+    remaining: Type.Integer({ description: 'Matched but beyond limit: call again.' }),
+  },
+  strict,
+);

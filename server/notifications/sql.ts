@@ -4,9 +4,19 @@
  * parameters, sets as one array parameter each.
  */
 
-const NOTIFICATION_COLUMNS = `log_id, class_id, operation, state, reason, ai_summary, created_at, updated_at, enriched_at, finished_at`;
+const NOTIFICATION_COLUMNS = `log_id, class_id, class_code, operation, state, reason, ai_summary, created_at, updated_at, enriched_at, finished_at`;
 const DELIVERY_COLUMNS = `id, log_id, recipient, message_id, state, attempts, claim_token, smtp_code, smtp_response, last_error,
   created_at, updated_at, sent_at`;
+
+/**
+ * The list's filter over `n` (notifications): `$1` states, `$2` operation, `$3` class_id, and a search:
+ * `$5` a LIKE prefix pattern on the lower-cased class code, `$4` the same text as a log id when it is
+ * a whole number. A null parameter does not filter.
+ */
+const NOTIFICATION_FILTER = `($1::text[] IS NULL OR n.state = ANY($1::text[]))
+        AND ($2::text IS NULL OR n.operation = $2::text)
+        AND ($3::bigint IS NULL OR n.class_id = $3::bigint)
+        AND ($5::text IS NULL OR n.log_id = $4::bigint OR lower(n.class_code) LIKE $5::text)`;
 
 export function notificationStatements(s: string) {
   return {
@@ -15,11 +25,11 @@ export function notificationStatements(s: string) {
      * decides between concurrent passes, and only the rows returned here get deliveries and actions.
      */
     insertNotifications: `
-      INSERT INTO ${s}.notifications (log_id, class_id, operation, state, reason, ai_summary, finished_at)
-      SELECT t.log_id, t.class_id, t.operation, t.state, t.reason, t.ai_summary::jsonb,
+      INSERT INTO ${s}.notifications (log_id, class_id, class_code, operation, state, reason, ai_summary, finished_at)
+      SELECT t.log_id, t.class_id, t.class_code, t.operation, t.state, t.reason, t.ai_summary::jsonb,
              CASE WHEN t.state IN ('sent', 'failed', 'skipped') THEN now() END
-      FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
-           AS t(log_id, class_id, operation, state, reason, ai_summary)
+      FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+           AS t(log_id, class_id, operation, state, reason, ai_summary, class_code)
       ORDER BY t.log_id
       ON CONFLICT (log_id) DO NOTHING
       RETURNING log_id`,
@@ -83,28 +93,35 @@ export function notificationStatements(s: string) {
       WHERE log_id = $1
       RETURNING log_id`,
 
+    /**
+     * A page of the list, newest first, with each notification's deliveries (address, state, last SMTP
+     * code) aggregated in id order.
+     */
     listNotifications: `
-      SELECT n.log_id, n.class_id, n.operation, n.state, n.reason, n.ai_summary, n.created_at, n.updated_at,
+      SELECT n.log_id, n.class_id, n.class_code, n.operation, n.state, n.reason, n.ai_summary, n.created_at, n.updated_at,
              n.enriched_at, n.finished_at,
              coalesce(d.queued, 0)::integer AS queued, coalesce(d.sending, 0)::integer AS sending,
-             coalesce(d.sent, 0)::integer AS sent, coalesce(d.failed, 0)::integer AS failed
+             coalesce(d.sent, 0)::integer AS sent, coalesce(d.failed, 0)::integer AS failed,
+             coalesce(d.recipients, '[]'::json) AS recipients
       FROM ${s}.notifications n
       LEFT JOIN LATERAL (
         SELECT count(*) FILTER (WHERE state = 'queued') AS queued, count(*) FILTER (WHERE state = 'sending') AS sending,
-               count(*) FILTER (WHERE state = 'sent') AS sent, count(*) FILTER (WHERE state = 'failed') AS failed
+               count(*) FILTER (WHERE state = 'sent') AS sent, count(*) FILTER (WHERE state = 'failed') AS failed,
+               json_agg(json_build_object('recipient', recipient, 'state', state, 'smtp_code', smtp_code) ORDER BY id) AS recipients
         FROM ${s}.deliveries WHERE log_id = n.log_id
       ) d ON true
-      WHERE ($1::text[] IS NULL OR n.state = ANY($1::text[]))
-        AND ($2::text IS NULL OR n.operation = $2::text)
-        AND ($3::bigint IS NULL OR n.class_id = $3::bigint)
+      WHERE ${NOTIFICATION_FILTER}
       ORDER BY n.log_id DESC
-      LIMIT $4 OFFSET $5`,
+      LIMIT $6 OFFSET $7`,
 
-    countNotifications: `
-      SELECT count(*)::integer AS total FROM ${s}.notifications n
-      WHERE ($1::text[] IS NULL OR n.state = ANY($1::text[]))
-        AND ($2::text IS NULL OR n.operation = $2::text)
-        AND ($3::bigint IS NULL OR n.class_id = $3::bigint)`,
+    countNotifications: `SELECT count(*)::integer AS total FROM ${s}.notifications n WHERE ${NOTIFICATION_FILTER}`,
+
+    /** A bulk redrive's notifications: the filter's matches, oldest first, at most `$6`, with the total. */
+    selectMatchingLogIds: `
+      SELECT n.log_id, count(*) OVER ()::integer AS total FROM ${s}.notifications n
+      WHERE ${NOTIFICATION_FILTER}
+      ORDER BY n.log_id
+      LIMIT $6`,
 
     /**
      * Retention: finished notifications past the cutoff, oldest first, in bounded batches; their
@@ -235,6 +252,12 @@ export function cursorStatements(s: string) {
   };
 }
 
+/**
+ * The class a source row is about: its new image's class_code, else the old one's (a delete), cut to
+ * what notifications.class_code holds. Text only: a number or object there is not a code.
+ */
+const SOURCE_CLASS_CODE = `left(coalesce(new_row ->> 'class_code', old_row ->> 'class_code'), 191) AS class_code`;
+
 /** Statements on WeCoza's table. It is read, and only its ai_summary column is ever written. */
 export function sourceStatements(t: string) {
   return {
@@ -254,19 +277,19 @@ export function sourceStatements(t: string) {
 
     /** The look-back window: heads of rows in (low, high]. */
     selectHeadsInRange: `
-      SELECT log_id, operation, class_id FROM ${t}
+      SELECT log_id, operation, class_id, ${SOURCE_CLASS_CODE} FROM ${t}
       WHERE log_id > $1 AND log_id <= $2
       ORDER BY log_id`,
 
     selectHeadsAfter: `
-      SELECT log_id, operation, class_id FROM ${t}
+      SELECT log_id, operation, class_id, ${SOURCE_CLASS_CODE} FROM ${t}
       WHERE log_id > $1
       ORDER BY log_id
       LIMIT $2`,
 
     /** changed_at is WeCoza's timestamp without time zone: passed on as its text, never reinterpreted. */
     selectRowByLogId: `
-      SELECT log_id, class_id, operation, changed_at::text AS changed_at, new_row, old_row, diff, ai_summary
+      SELECT log_id, class_id, ${SOURCE_CLASS_CODE}, operation, changed_at::text AS changed_at, new_row, old_row, diff, ai_summary
       FROM ${t} WHERE log_id = $1`,
 
     updateSummaryByLogId: `UPDATE ${t} SET ai_summary = $2::jsonb WHERE log_id = $1`,

@@ -1,31 +1,18 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Database } from '../db/port.ts';
 import type { SidecarEvents } from '../events.ts';
-import { runnerStatements } from './sql.ts';
 import './events.ts';
+import { DEPTH_CACHE_MS, LIVE_SCAN_CAP, type QueueDepth } from './queue-depth.ts';
 
 /**
  * The runner's metrics. Counters and histograms are fed by the runner's events (no query); the queue
- * depth gauges come from one bounded query over the live rows, run at most every GAUGE_CACHE_MS and
- * shared by every scrape meanwhile.
+ * depth gauges read the shared, cached depth snapshot (queue-depth.ts).
  */
-export const GAUGE_CACHE_MS = 10_000;
-/** The live-row scan stops here; past it the depth gauges are lower bounds and `capped` says so. */
-export const LIVE_SCAN_CAP = 100_000;
-
 const RUN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const LATENCY_BUCKETS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600];
 
-interface DepthSnapshot {
-  byHook: Array<{ hook: string; pending: number; in_progress: number; past_due: number }>;
-  oldestDueAge: number;
-  capped: boolean;
-}
-
-export function registerRunnerMetrics(params: { registry: Registry; events: SidecarEvents; db: Database; now?: () => number }): () => void {
-  const { registry, events, db } = params;
-  const now = params.now ?? Date.now;
-  const sql = runnerStatements(db.schema);
+export function registerRunnerMetrics(params: { registry: Registry; events: SidecarEvents; depth: QueueDepth }): () => void {
+  const { registry, events } = params;
+  const depth = () => params.depth.snapshot();
   const registers = [registry];
 
   const started = new Counter({ name: 'sidecar_action_runs_total', help: 'Runs started (claims), by hook.', labelNames: ['hook'], registers });
@@ -39,31 +26,9 @@ export function registerRunnerMetrics(params: { registry: Registry; events: Side
   const duration = new Histogram({ name: 'sidecar_action_run_seconds', help: 'Handler run time, by hook and outcome.', labelNames: ['hook', 'outcome'], buckets: RUN_BUCKETS, registers });
   const latency = new Histogram({ name: 'sidecar_action_claim_latency_seconds', help: 'Start minus scheduled time: how late the queue ran an action.', buckets: LATENCY_BUCKETS, registers });
 
-  let snapshot: DepthSnapshot | null = null;
-  let snapshotAt = 0;
-  let refreshing: Promise<DepthSnapshot> | null = null;
-  const depth = (): Promise<DepthSnapshot> => {
-    if (snapshot !== null && now() - snapshotAt < GAUGE_CACHE_MS) return Promise.resolve(snapshot);
-    refreshing ??= (async () => {
-      try {
-        const [live, oldest] = await Promise.all([
-          db.query<DepthSnapshot['byHook'][number]>(sql.countLiveActionsByHook, [LIVE_SCAN_CAP]),
-          db.query<{ age: number }>(sql.selectOldestDueAge),
-        ]);
-        const total = live.rows.reduce((sum, row) => sum + row.pending + row.in_progress, 0);
-        snapshot = { byHook: live.rows, oldestDueAge: oldest.rows[0]?.age ?? 0, capped: total >= LIVE_SCAN_CAP };
-        snapshotAt = now();
-        return snapshot;
-      } finally {
-        refreshing = null;
-      }
-    })();
-    return refreshing;
-  };
-
   new Gauge({
     name: 'sidecar_actions',
-    help: `Live actions by hook and status (pending, in-progress), refreshed at most every ${GAUGE_CACHE_MS / 1000} s.`,
+    help: `Live actions by hook and status (pending, in-progress), refreshed at most every ${DEPTH_CACHE_MS / 1000} s.`,
     labelNames: ['hook', 'status'],
     registers,
     async collect() {

@@ -56,4 +56,31 @@ describeEachDatabase('GET /v1/notifications and GET /v1/notifications/{log_id}',
       await pipeline.close();
     }
   });
+
+  it('searches by log id or class code prefix and lists each delivery with its address, state and SMTP code', async () => {
+    const pipeline = await startPipeline(ctx, { runner: false });
+    try {
+      await pipeline.process();
+      await pipeline.insertClass({ class_code: 'IMP021813', class_subject: 'One' });
+      await pipeline.insertClass({ class_code: 'imp-2', class_subject: 'Two' });
+      await pipeline.insertClass({ class_code: 'OTHER_1', class_subject: 'Three' });
+      const { cursor: top } = await pipeline.process();
+
+      const byCode = (await pipeline.app.call('GET', '/v1/notifications?search=imp')).json();
+      assert.deepEqual(byCode.notifications.map((n: { class_code: string }) => n.class_code), ['imp-2', 'IMP021813']);
+      assert.equal(byCode.total, 2);
+      const byLogId = (await pipeline.app.call('GET', `/v1/notifications?search=${top - 2}`)).json();
+      assert.deepEqual(byLogId.notifications.map((n: { log_id: number }) => n.log_id), [top - 2]);
+      // LIKE's wildcards are plain characters in a search.
+      const literal = (await pipeline.app.call('GET', '/v1/notifications?search=OTHER%5F')).json();
+      assert.deepEqual(literal.notifications.map((n: { class_code: string }) => n.class_code), ['OTHER_1']);
+      assert.equal((await pipeline.app.call('GET', '/v1/notifications?search=%25')).json().total, 0);
+
+      const first = byCode.notifications[1];
+      assert.deepEqual(first.recipients, INSERT_RECIPIENTS.map((recipient) => ({ recipient, state: 'queued', smtp_code: null })));
+      assert.equal((await pipeline.detail(first.log_id)).class_code, 'IMP021813');
+    } finally {
+      await pipeline.close();
+    }
+  });
 });

@@ -11,7 +11,7 @@ import { createTestSource } from '../../support/notifications.ts';
 
 const FILE = import.meta.url;
 const SETTINGS = { recipients: { INSERT: ['a@example.com', 'b@example.com'] }, ai: { enabled: true, model: 'gpt-4o-mini' }, updatedAt: new Date(0) };
-const ROWS = Array.from({ length: 20 }, (_, i) => ({ log_id: i + 1, operation: 'INSERT', class_id: 1 }));
+const ROWS = Array.from({ length: 20 }, (_, i) => ({ log_id: i + 1, operation: 'INSERT', class_id: 1, class_code: 'IMP021813' }));
 
 describeEachDatabase('scheduleRowsIn', FILE, (ctx) => {
   const depsFor = async (): Promise<SchedulingDeps> => {

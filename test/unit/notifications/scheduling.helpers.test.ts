@@ -46,9 +46,9 @@ describe('aiAvailability and planRows', () => {
 
   it('skips rows whose operation has no recipient, matching the operation without regard to case', () => {
     const rows = [
-      { log_id: 1, operation: 'insert', class_id: 1 },
-      { log_id: 2, operation: 'UPDATE', class_id: 1 },
-      { log_id: 3, operation: 'DELETE', class_id: 1 },
+      { log_id: 1, operation: 'insert', class_id: 1, class_code: 'C1' },
+      { log_id: 2, operation: 'UPDATE', class_id: 1, class_code: 'C1' },
+      { log_id: 3, operation: 'DELETE', class_id: 1, class_code: null },
     ];
     const planned = planRows(rows, settings(true), { kind: 'available', model: 'm' });
     assert.deepEqual(planned.map((row) => [row.head.log_id, row.path, row.recipients.length]), [[1, 'enrich', 2], [2, 'skip', 0], [3, 'skip', 0]]);
