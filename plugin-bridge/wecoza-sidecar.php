@@ -41,6 +41,13 @@ require_once __DIR__ . '/includes/class-cron.php';
 require_once __DIR__ . '/includes/class-recipient-sync.php';
 require_once __DIR__ . '/includes/class-notices.php';
 require_once __DIR__ . '/includes/class-settings.php';
+require_once __DIR__ . '/includes/class-admin-screen.php';
+require_once __DIR__ . '/includes/class-action-log-list.php';
+require_once __DIR__ . '/includes/class-status-panel.php';
+require_once __DIR__ . '/includes/class-notifications-filter.php';
+require_once __DIR__ . '/includes/class-notification-detail.php';
+require_once __DIR__ . '/includes/class-notifications-page.php';
+require_once __DIR__ . '/includes/class-actions-page.php';
 require_once __DIR__ . '/includes/class-plugin.php';
 require_once __DIR__ . '/functions.php';
 

@@ -48,6 +48,11 @@ final class Plugin {
 		$recipient_sync->register();
 		( new Notices( $config, $client ) )->register();
 		( new Settings( $config, $client ) )->register();
+		// The admin pages (the list tables load on their own screens only).
+		$status_panel = new Status_Panel( $config, $client );
+		$status_panel->register();
+		( new Notifications_Page( $client, $status_panel ) )->register();
+		( new Actions_Page( $client ) )->register();
 
 		// Action Scheduler defines its functions at plugins_loaded 0–1; by 2 we
 		// know whether to stand in for it.
