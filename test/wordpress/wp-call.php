@@ -37,6 +37,7 @@ $wecoza_sidecar_allowed = array(
 	'_get_cron_array',
 	'has_action',
 	'rest_url',
+	'wp_insert_user',
 );
 if ( ! in_array( $wecoza_sidecar_function, $wecoza_sidecar_allowed, true )
 	&& ! preg_match( '/^(as_|wecoza_sidecar_)[a-z_]+$/', $wecoza_sidecar_function ) ) {
