@@ -11,11 +11,11 @@ import type { Page } from 'playwright-core';
 import { demoSourceDdl } from '../../server/notifications/demo-source.ts';
 import { postgresSkipReason, TEST_DATABASE_URL } from '../support/databases.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
-import { assertAccessible, launchBrowser, scanAccessibility, screenshot, type TestBrowser } from './support/browser.ts';
+import { assertAccessible, chromiumSkipReason, launchBrowser, scanAccessibility, screenshot, type TestBrowser } from './support/browser.ts';
 import { startBridgeStack, type BridgeStack } from './support/bridge-stack.ts';
 import { ADMIN_PASSWORD, ADMIN_USER, waitFor, wordpressSkipReason } from './support/wordpress-site.ts';
 
-const skip = (await wordpressSkipReason('bridge.admin-notifications')) ?? (await postgresSkipReason());
+const skip = (await wordpressSkipReason('bridge.admin-notifications')) ?? (await postgresSkipReason()) ?? chromiumSkipReason('bridge.admin-notifications');
 
 const RUN = randomBytes(4).toString('hex');
 const SIDECAR_SCHEMA = `t_wp_admin_${RUN}`;

@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { assertAccessible, launchBrowser, scanAccessibility, screenshot, type TestBrowser } from './support/browser.ts';
+import { assertAccessible, chromiumSkipReason, launchBrowser, scanAccessibility, screenshot, type TestBrowser } from './support/browser.ts';
 import { useBridgeStack } from './support/bridge-stack.ts';
 import { ADMIN_PASSWORD, ADMIN_USER, waitFor } from './support/wordpress-site.ts';
 
-const { skip, live } = await useBridgeStack('bridge.admin-scheduled-actions');
+const { skip: noWordPress, live } = await useBridgeStack('bridge.admin-scheduled-actions');
+const skip = noWordPress ?? chromiumSkipReason('bridge.admin-scheduled-actions');
 
 const PAGE = '/wp-admin/tools.php?page=wecoza-sidecar-actions';
 const GROUP = 'admin-list';

@@ -11,6 +11,7 @@
  *   await browser.close();
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -31,6 +32,20 @@ export const CHROMIUM_FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+const IN_CI = /^(1|true)$/i.test(process.env.CI ?? '');
+
+/**
+ * For `describe(…, { skip })` beside wordpressSkipReason: undefined when Chromium is installed. Without
+ * it the browser tests fail under CI=true and are skipped, loudly, elsewhere.
+ */
+export function chromiumSkipReason(suite: string): string | undefined {
+  if (existsSync(CHROMIUM_PATH)) return undefined;
+  const reason = `Chromium is not installed at ${CHROMIUM_PATH} (Debian's chromium package)`;
+  if (IN_CI) throw new Error(`${suite}: ${reason} (CI=true: the browser tests must run, not skip)`);
+  process.stderr.write(`\n!! SKIPPING the browser tests (${suite}): ${reason}\n`);
+  return reason;
+}
 
 /** Git-ignored; named in the README. Screenshots land in its `screenshots/` folder. */
 export const ARTIFACTS_DIR = path.join(REPO_ROOT, 'test-artifacts');
