@@ -13,7 +13,7 @@ namespace WeCoza\Sidecar;
 /**
  * Per page: one list call, one count call per status for the views, and one logs call per row.
  */
-final class Actions_List_Table extends \WP_List_Table {
+final class Actions_List_Table extends Sidecar_List_Table {
 
 	private const STATUSES = array( 'pending', 'in-progress', 'complete', 'failed', 'canceled' );
 	private const ORDER_BY = array( 'hook' => 'hook', 'group' => 'group', 'schedule' => 'date' );
@@ -28,16 +28,8 @@ final class Actions_List_Table extends \WP_List_Table {
 	 */
 	private ?array $counts = null;
 
-	private ?\WP_Error $error = null;
-
-	public function __construct( private Client $client ) {
-		parent::__construct(
-			array(
-				'singular' => 'action',
-				'plural'   => 'actions',
-				'ajax'     => false,
-			)
-		);
+	public function __construct( Client $client ) {
+		parent::__construct( $client, 'action', 'actions' );
 		$read          = static fn( string $key ): string => isset( $_GET[ $key ] ) && is_scalar( $_GET[ $key ] ) ? trim( \sanitize_text_field( \wp_unslash( (string) $_GET[ $key ] ) ) ) : '';
 		$status        = $read( 'status' );
 		$this->filters = array(
@@ -94,25 +86,15 @@ final class Actions_List_Table extends \WP_List_Table {
 			'orderby'  => $orderby,
 			'order'    => $order,
 		);
-		$answer = $this->client->get( '/v1/actions', $query );
-		if ( \is_wp_error( $answer ) ) {
-			$this->error = $answer;
-			$this->items = array();
-			$this->set_pagination_args( array( 'total_items' => 0, 'per_page' => Actions_Page::PER_PAGE ) );
+		$this->take_page( $this->client->get( '/v1/actions', $query ), 'actions', Actions_Page::PER_PAGE );
+		if ( null !== $this->error ) {
 			return;
 		}
-		$this->items = array_values( array_filter( (array) ( $answer['actions'] ?? array() ), 'is_array' ) );
 		foreach ( $this->items as &$item ) {
 			$logs         = $this->client->get( '/v1/actions/' . (int) $item['id'] . '/logs' );
 			$item['logs'] = \is_wp_error( $logs ) ? array() : (array) ( $logs['logs'] ?? array() );
 		}
 		unset( $item );
-		$this->set_pagination_args(
-			array(
-				'total_items' => (int) ( $answer['total'] ?? 0 ),
-				'per_page'    => Actions_Page::PER_PAGE,
-			)
-		);
 		$this->counts = $this->count_by_status();
 	}
 
@@ -133,18 +115,8 @@ final class Actions_List_Table extends \WP_List_Table {
 		return $counts;
 	}
 
-	public function no_items(): void {
-		if ( null !== $this->error ) {
-			echo \esc_html(
-				sprintf(
-					/* translators: %s: error message. */
-					\__( 'The sidecar did not answer: %s', 'wecoza-sidecar' ),
-					$this->error->get_error_message()
-				)
-			);
-			return;
-		}
-		\esc_html_e( 'No actions found.', 'wecoza-sidecar' );
+	protected function empty_message(): string {
+		return \__( 'No actions found.', 'wecoza-sidecar' );
 	}
 
 	/**
@@ -168,26 +140,12 @@ final class Actions_List_Table extends \WP_List_Table {
 			return array();
 		}
 		$base  = Actions_Page::url( array_filter( array( 'hook' => $this->filters['hook'], 'group' => $this->filters['group'], 's' => $this->filters['s'] ) ) );
-		$views = array(
-			'all' => sprintf(
-				'<a href="%1$s"%2$s>%3$s <span class="count">(%4$s)</span></a>',
-				\esc_url( $base ),
-				'' === $this->filters['status'] ? ' class="current" aria-current="page"' : '',
-				\esc_html__( 'All', 'wecoza-sidecar' ),
-				\esc_html( \number_format_i18n( array_sum( $this->counts ) ) )
-			),
-		);
+		$views = array( 'all' => self::view_link( $base, '' === $this->filters['status'], \__( 'All', 'wecoza-sidecar' ), array_sum( $this->counts ) ) );
 		foreach ( self::status_labels() as $status => $label ) {
 			if ( 0 === $this->counts[ $status ] && $status !== $this->filters['status'] ) {
 				continue;
 			}
-			$views[ $status ] = sprintf(
-				'<a href="%1$s"%2$s>%3$s <span class="count">(%4$s)</span></a>',
-				\esc_url( \add_query_arg( 'status', $status, $base ) ),
-				$status === $this->filters['status'] ? ' class="current" aria-current="page"' : '',
-				\esc_html( $label ),
-				\esc_html( \number_format_i18n( $this->counts[ $status ] ) )
-			);
+			$views[ $status ] = self::view_link( \add_query_arg( 'status', $status, $base ), $status === $this->filters['status'], $label, $this->counts[ $status ] );
 		}
 		return $views;
 	}
@@ -301,13 +259,5 @@ final class Actions_List_Table extends \WP_List_Table {
 	 */
 	protected function column_log( $item ): string {
 		return Action_Log_List::render( (array) ( $item['logs'] ?? array() ) );
-	}
-
-	/**
-	 * @param array<string, mixed> $item        One action.
-	 * @param string               $column_name Column.
-	 */
-	protected function column_default( $item, $column_name ): string {
-		return \esc_html( is_scalar( $item[ $column_name ] ?? null ) ? (string) $item[ $column_name ] : '' );
 	}
 }

@@ -73,6 +73,7 @@ final class Actions_Page {
 		}
 		require_once ABSPATH . 'wp-admin/includes/class-wp-list-table.php';
 		// Here, not in the main file: WP_List_Table exists only in wp-admin.
+		require_once __DIR__ . '/class-sidecar-list-table.php';
 		require_once __DIR__ . '/class-actions-list-table.php';
 		$table = new Actions_List_Table( $this->client );
 		$table->prepare_items();

@@ -13,20 +13,12 @@ namespace WeCoza\Sidecar;
  * One page of notifications per sidecar call. Filters (state views, operation, class id) and the
  * search are query parameters, so every state of the list is a URL and works without JavaScript.
  */
-final class Notifications_List_Table extends \WP_List_Table {
+final class Notifications_List_Table extends Sidecar_List_Table {
 
 	private Notifications_Filter $filter;
 
-	private ?\WP_Error $error = null;
-
-	public function __construct( private Client $client ) {
-		parent::__construct(
-			array(
-				'singular' => 'notification',
-				'plural'   => 'notifications',
-				'ajax'     => false,
-			)
-		);
+	public function __construct( Client $client ) {
+		parent::__construct( $client, 'notification', 'notifications' );
 		$this->filter = Notifications_Filter::from_request( $_GET );
 	}
 
@@ -66,34 +58,11 @@ final class Notifications_List_Table extends \WP_List_Table {
 			'limit'  => Notifications_Page::PER_PAGE,
 			'offset' => ( $page - 1 ) * Notifications_Page::PER_PAGE,
 		);
-		$answer = $this->client->get( '/v1/notifications', $query );
-		if ( \is_wp_error( $answer ) ) {
-			$this->error = $answer;
-			$this->items = array();
-			$this->set_pagination_args( array( 'total_items' => 0, 'per_page' => Notifications_Page::PER_PAGE ) );
-			return;
-		}
-		$this->items = array_values( array_filter( (array) ( $answer['notifications'] ?? array() ), 'is_array' ) );
-		$this->set_pagination_args(
-			array(
-				'total_items' => (int) ( $answer['total'] ?? 0 ),
-				'per_page'    => Notifications_Page::PER_PAGE,
-			)
-		);
+		$this->take_page( $this->client->get( '/v1/notifications', $query ), 'notifications', Notifications_Page::PER_PAGE );
 	}
 
-	public function no_items(): void {
-		if ( null !== $this->error ) {
-			echo \esc_html(
-				sprintf(
-					/* translators: %s: error message. */
-					\__( 'The sidecar did not answer: %s', 'wecoza-sidecar' ),
-					$this->error->get_error_message()
-				)
-			);
-			return;
-		}
-		\esc_html_e( 'No notifications match.', 'wecoza-sidecar' );
+	protected function empty_message(): string {
+		return \__( 'No notifications match.', 'wecoza-sidecar' );
 	}
 
 	/**
@@ -103,21 +72,9 @@ final class Notifications_List_Table extends \WP_List_Table {
 	 */
 	protected function get_views(): array {
 		$base  = Notifications_Page::url( array_filter( array( 'operation' => $this->filter( 'operation' ), 'class_id' => $this->filter( 'class_id' ), 's' => $this->filter( 's' ) ) ) );
-		$views = array(
-			'all' => sprintf(
-				'<a href="%s"%s>%s</a>',
-				\esc_url( \remove_query_arg( 'state', $base ) ),
-				'' === $this->filter->state ? ' class="current" aria-current="page"' : '',
-				\esc_html__( 'All', 'wecoza-sidecar' )
-			),
-		);
+		$views = array( 'all' => self::view_link( \remove_query_arg( 'state', $base ), '' === $this->filter->state, \__( 'All', 'wecoza-sidecar' ) ) );
 		foreach ( Notifications_Filter::state_labels() as $state => $label ) {
-			$views[ $state ] = sprintf(
-				'<a href="%s"%s>%s</a>',
-				\esc_url( \add_query_arg( 'state', $state, $base ) ),
-				$state === $this->filter->state ? ' class="current" aria-current="page"' : '',
-				\esc_html( $label )
-			);
+			$views[ $state ] = self::view_link( \add_query_arg( 'state', $state, $base ), $state === $this->filter->state, $label );
 		}
 		return $views;
 	}
@@ -249,13 +206,5 @@ final class Notifications_List_Table extends \WP_List_Table {
 			}
 		}
 		return $html;
-	}
-
-	/**
-	 * @param array<string, mixed> $item        One notification.
-	 * @param string               $column_name Column.
-	 */
-	protected function column_default( $item, $column_name ): string {
-		return \esc_html( is_scalar( $item[ $column_name ] ?? null ) ? (string) $item[ $column_name ] : '' );
 	}
 }

@@ -6,63 +6,38 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import type { Page } from 'playwright-core';
-import { demoSourceDdl } from '../../server/notifications/demo-source.ts';
-import { postgresSkipReason, TEST_DATABASE_URL } from '../support/databases.ts';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
-import { assertAccessible, chromiumSkipReason, launchBrowser, scanAccessibility, screenshot, type TestBrowser } from './support/browser.ts';
-import { startBridgeStack, type BridgeStack } from './support/bridge-stack.ts';
+import { postgresSkipReason } from '../support/databases.ts';
+import type { SmtpSink } from '../support/smtp-sink.ts';
+import { assertAccessible, chromiumSkipReason, clickAndLoad, launchBrowser, scanAccessibility, screenshot, type TestBrowser } from './support/browser.ts';
+import type { BridgeStack } from './support/bridge-stack.ts';
+import { startNotificationStack, type NotificationStack } from './support/notification-stack.ts';
 import { ADMIN_PASSWORD, ADMIN_USER, waitFor, wordpressSkipReason } from './support/wordpress-site.ts';
 
 const skip = (await wordpressSkipReason('bridge.admin-notifications')) ?? (await postgresSkipReason()) ?? chromiumSkipReason('bridge.admin-notifications');
 
-const RUN = randomBytes(4).toString('hex');
-const SIDECAR_SCHEMA = `t_wp_admin_${RUN}`;
-const SOURCE_SCHEMA = `t_wp_admin_${RUN}_src`;
-const SOURCE_TABLE = `${SOURCE_SCHEMA}.class_change_logs`;
 const INSERT_TEAM = 'insert-team@example.com';
 const BOUNCE = 'bounce@example.com';
 const UPDATE_TEAM = 'update-team@example.com';
-const EDITOR = { user: 'editor', password: `editor-${RUN}-pass` };
+const EDITOR = { user: 'editor', password: `editor-${randomBytes(6).toString('hex')}` };
 const PAGE = '/wp-admin/tools.php?page=wecoza-sidecar-notifications';
 
+let pipeline: NotificationStack | null = null;
 let stack: BridgeStack | null = null;
 let sink: SmtpSink | null = null;
-let admin: pg.Client | null = null;
 let browser: TestBrowser | null = null;
 let page: Page | null = null;
 
 before(async () => {
   if (skip !== undefined) return;
-  admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS "${SIDECAR_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${SOURCE_SCHEMA}" CASCADE`);
-  // The trigger notifies a channel the sidecar does not listen on: passes start only from here.
-  await admin.query(demoSourceDdl(SOURCE_TABLE, `t_wp_admin_${RUN}_quiet`));
-  sink = await startSmtpSink();
-  stack = await startBridgeStack({
-    sidecarEnv: {
-      DATABASE_URL: TEST_DATABASE_URL,
-      SIDECAR_SCHEMA,
-      SOURCE_TABLE,
-      SMTP_URL: sink.url(),
-      MAIL_FROM: 'WeCoza Sidecar <sidecar@example.com>',
-      NOTIFY_PROCESS_INTERVAL: '0',
-      AI_ENABLED: 'false',
-    },
-  });
+  pipeline = await startNotificationStack('t_wp_admin');
+  ({ stack, sink } = pipeline);
   browser = await launchBrowser();
 }, { timeout: 180_000 });
 
 after(async () => {
   await browser?.close();
-  await stack?.stop();
-  await sink?.stop();
-  if (admin !== null) {
-    await admin.query(`DROP SCHEMA IF EXISTS "${SIDECAR_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${SOURCE_SCHEMA}" CASCADE`);
-    await admin.end();
-  }
+  await pipeline?.stop();
 }, { timeout: 60_000 });
 
 function live(): BridgeStack {
@@ -76,14 +51,14 @@ function livePage(): Page {
 }
 
 async function insertClass(code: string): Promise<number> {
-  assert.ok(admin);
-  const { rows } = await admin.query<{ class_id: number }>(`INSERT INTO "${SOURCE_SCHEMA}".classes (class_code, class_subject, class_type) VALUES ($1, 'Subject', 'Skills') RETURNING class_id`, [code]);
+  assert.ok(pipeline);
+  const { rows } = await pipeline.db.query<{ class_id: number }>(`INSERT INTO "${pipeline.sourceSchema}".classes (class_code, class_subject, class_type) VALUES ($1, 'Subject', 'Skills') RETURNING class_id`, [code]);
   return Number(rows[0]?.class_id);
 }
 
 async function updateClass(classId: number): Promise<void> {
-  assert.ok(admin);
-  await admin.query(`UPDATE "${SOURCE_SCHEMA}".classes SET class_subject = class_subject || ' (changed)' WHERE class_id = $1`, [classId]);
+  assert.ok(pipeline);
+  await pipeline.db.query(`UPDATE "${pipeline.sourceSchema}".classes SET class_subject = class_subject || ' (changed)' WHERE class_id = $1`, [classId]);
 }
 
 /** One processor pass; answers the cursor (the newest log id). */
@@ -223,14 +198,14 @@ describe('the Notifications page and the status panel', { skip }, () => {
 
     await livePage().goto(`${live().site.url}${PAGE}&state=skipped`);
     await row(logs.skipped).hover();
-    await Promise.all([livePage().waitForURL(/page=wecoza-sidecar-notifications/), row(logs.skipped).getByRole('link', { name: 'Redrive' }).click()]);
+    await clickAndLoad(livePage(), row(logs.skipped).getByRole('link', { name: 'Redrive' }));
     assert.match(await noticeText(), new RegExp(`Notification ${logs.skipped} redriven: it is sending again`));
     await waitForState(logs.skipped, 'sent');
     await waitFor('the e-mail to the UPDATE recipient', async () => (mailsTo(UPDATE_TEAM) === 1 ? true : undefined));
 
     // The rest: the other skipped update and the failed insert, redriven together from the list.
     await livePage().goto(`${live().site.url}${PAGE}`);
-    await Promise.all([livePage().waitForURL(/page=wecoza-sidecar-notifications/), livePage().getByRole('button', { name: 'Redrive all skipped / failed matching this filter' }).click()]);
+    await clickAndLoad(livePage(), livePage().getByRole('button', { name: 'Redrive all skipped / failed matching this filter' }));
     assert.match(await noticeText(), /Bulk redrive: 2 matched, 2 redriven, 0 still skipped \(no recipient\), 0 not redrivable, 0 left for another run\./);
     await waitForState(logs.skippedOther, 'sent');
     const failedAgain = await waitForState(logs.failed, 'sent');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { assertAccessible, chromiumSkipReason, launchBrowser, scanAccessibility, screenshot, type TestBrowser } from './support/browser.ts';
+import { assertAccessible, chromiumSkipReason, clickAndLoad, launchBrowser, scanAccessibility, screenshot, type TestBrowser } from './support/browser.ts';
 import { useBridgeStack } from './support/bridge-stack.ts';
 import { ADMIN_PASSWORD, ADMIN_USER, waitFor } from './support/wordpress-site.ts';
 
@@ -49,7 +49,7 @@ async function itemsCount(): Promise<string> {
 async function rowAction(actionId: number, label: 'Run' | 'Cancel' | 'Retry'): Promise<void> {
   const row = livePage().locator('table.wp-list-table tbody tr', { hasText: `ID ${actionId}` });
   await row.hover();
-  await Promise.all([livePage().waitForURL(/page=wecoza-sidecar-actions/, { timeout: 45_000 }), row.getByRole('link', { name: label, exact: true }).click()]);
+  await clickAndLoad(livePage(), row.getByRole('link', { name: label, exact: true }));
 }
 
 describe('Tools › Scheduled Actions without Action Scheduler', { skip }, () => {
@@ -96,10 +96,10 @@ describe('Tools › Scheduled Actions without Action Scheduler', { skip }, () =>
     // Search through the page's own box: the 20 cron pings by hook name, then one action by its args.
     await livePage().goto(`${live().site.url}${PAGE}`);
     await livePage().fill('#wecoza-sidecar-action-search-search-input', 'cron_ping');
-    await Promise.all([livePage().waitForURL(/s=cron_ping/), livePage().click('#search-submit')]);
+    await clickAndLoad(livePage(), livePage().locator('#search-submit'));
     assert.equal(await itemsCount(), '20 items');
     await livePage().fill('#wecoza-sidecar-action-search-search-input', '"n":42}');
-    await Promise.all([livePage().waitForURL(/s=/), livePage().click('#search-submit')]);
+    await clickAndLoad(livePage(), livePage().locator('#search-submit'));
     assert.deepEqual(await rowIds(), [ids[42]]);
     // The group filter.
     await livePage().goto(`${live().site.url}${PAGE}&group=${GROUP}&hook=wecoza_test_hook`);

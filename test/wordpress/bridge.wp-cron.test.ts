@@ -6,78 +6,58 @@
  * the source trigger notifying a channel it does not listen on: only WP-Cron can start a pass.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { demoSourceDdl } from '../../server/notifications/demo-source.ts';
-import { postgresSkipReason, TEST_DATABASE_URL } from '../support/databases.ts';
-import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../support/smtp-sink.ts';
-import { startBridgeStack, type BridgeStack } from './support/bridge-stack.ts';
+import type pg from 'pg';
+import { postgresSkipReason } from '../support/databases.ts';
+import type { ReceivedMail, SmtpSink } from '../support/smtp-sink.ts';
+import type { BridgeStack } from './support/bridge-stack.ts';
+import { startNotificationStack, type NotificationStack } from './support/notification-stack.ts';
 import { waitFor, wordpressSkipReason } from './support/wordpress-site.ts';
 
 const skip = (await wordpressSkipReason('bridge.wp-cron')) ?? (await postgresSkipReason());
 
-const RUN = randomBytes(4).toString('hex');
-const SIDECAR_SCHEMA = `t_wp_cron_${RUN}`;
-const SOURCE_SCHEMA = `t_wp_cron_${RUN}_src`;
-const SOURCE_TABLE = `${SOURCE_SCHEMA}.class_change_logs`;
-// Not WeCoza's class_change_channel, which the sidecar LISTENs on to start a pass by itself.
-const SOURCE_CHANNEL = `t_wp_cron_${RUN}_quiet`;
 const INSERT_TEAM = 'insert-team@example.com';
 const UPDATE_TEAM = 'update-team@example.com';
 
+let pipeline: NotificationStack | null = null;
 let stack: BridgeStack | null = null;
 let sink: SmtpSink | null = null;
-let admin: pg.Client | null = null;
 
 /** Class ids of rows logged before WeCoza's cursor (never to be e-mailed) and after it. */
 const history: number[] = [];
 
-async function insertClass(code: string, subject: string): Promise<number> {
-  assert.ok(admin);
-  const { rows } = await admin.query<{ class_id: number }>(
-    `INSERT INTO "${SOURCE_SCHEMA}".classes (class_code, class_subject, class_type) VALUES ($1, $2, 'Skills') RETURNING class_id`,
+async function insertClassIn(db: pg.Client, sourceSchema: string, code: string, subject: string): Promise<number> {
+  const { rows } = await db.query<{ class_id: number }>(
+    `INSERT INTO "${sourceSchema}".classes (class_code, class_subject, class_type) VALUES ($1, $2, 'Skills') RETURNING class_id`,
     [code, subject],
   );
   return (rows[0] as { class_id: number }).class_id;
 }
 
+async function insertClass(code: string, subject: string): Promise<number> {
+  assert.ok(pipeline);
+  return insertClassIn(pipeline.db, pipeline.sourceSchema, code, subject);
+}
+
 async function logIdsOf(classId: number): Promise<number[]> {
-  assert.ok(admin);
-  const { rows } = await admin.query<{ log_id: string }>(`SELECT log_id FROM ${SOURCE_TABLE} WHERE class_id = $1 ORDER BY log_id`, [classId]);
+  assert.ok(pipeline);
+  const { rows } = await pipeline.db.query<{ log_id: string }>(`SELECT log_id FROM ${pipeline.sourceTable} WHERE class_id = $1 ORDER BY log_id`, [classId]);
   return rows.map((row) => Number(row.log_id));
 }
 
 before(async () => {
   if (skip !== undefined) return;
-  admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS "${SIDECAR_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${SOURCE_SCHEMA}" CASCADE`);
-  await admin.query(demoSourceDdl(SOURCE_TABLE, SOURCE_CHANNEL));
   // Logged before the sidecar starts: history, below the cursor it starts with.
-  history.push(await insertClass('HIST-1', 'History one'), await insertClass('HIST-2', 'History two'), await insertClass('HIST-3', 'History three'));
-
-  sink = await startSmtpSink();
-  stack = await startBridgeStack({
-    sidecarEnv: {
-      DATABASE_URL: TEST_DATABASE_URL,
-      SIDECAR_SCHEMA,
-      SOURCE_TABLE,
-      SMTP_URL: sink.url(),
-      MAIL_FROM: 'WeCoza Sidecar <sidecar@example.com>',
-      NOTIFY_PROCESS_INTERVAL: '0',
-      AI_ENABLED: 'false',
-    },
+  pipeline = await startNotificationStack('t_wp_cron', async (db, sourceSchema) => {
+    for (const [code, subject] of [['HIST-1', 'History one'], ['HIST-2', 'History two'], ['HIST-3', 'History three']] as const) {
+      history.push(await insertClassIn(db, sourceSchema, code, subject));
+    }
   });
+  ({ stack, sink } = pipeline);
 }, { timeout: 180_000 });
 
 after(async () => {
-  await stack?.stop();
-  await sink?.stop();
-  if (admin !== null) {
-    await admin.query(`DROP SCHEMA IF EXISTS "${SIDECAR_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${SOURCE_SCHEMA}" CASCADE`);
-    await admin.end();
-  }
+  await pipeline?.stop();
 }, { timeout: 60_000 });
 
 function live(): BridgeStack {
@@ -130,8 +110,8 @@ describe('bridge activation', { skip }, () => {
 describe('GET /wp-cron.php', { skip }, () => {
   it('runs the processor, and rows in class_change_logs become e-mails in the SMTP sink', async () => {
     const classId = await insertClass('IMP021813', 'Business English');
-    assert.ok(admin);
-    await admin.query(`UPDATE "${SOURCE_SCHEMA}".classes SET class_subject = 'Business English II' WHERE class_id = $1`, [classId]);
+    assert.ok(pipeline);
+    await pipeline.db.query(`UPDATE "${pipeline.sourceSchema}".classes SET class_subject = 'Business English II' WHERE class_id = $1`, [classId]);
     const [insertLog, updateLog] = await logIdsOf(classId);
     const [owedLog] = await logIdsOf(history[2] as number);
     const before = await live().api('GET', '/v1/notifications');

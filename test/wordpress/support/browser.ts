@@ -16,7 +16,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { REPO_ROOT, type WordPressSite } from './wordpress-site.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -110,6 +110,15 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<TestBr
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Click something that loads a page (a link, a submit button, an admin-post round trip that
+ * redirects back) and wait for that page's load, even when it has the same URL as the one before.
+ */
+export async function clickAndLoad(page: Page, target: Locator, timeoutMs = 45_000): Promise<void> {
+  // waitForNavigation is deprecated for waitForURL, which cannot tell a reload of the same URL.
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load', timeout: timeoutMs }), target.click()]);
 }
 
 /** A full-page PNG under test-artifacts/screenshots/; returns its path. */
