@@ -9,6 +9,7 @@ require_once __DIR__ . '/support/wordpress-stubs.php';
 require_once __DIR__ . '/support/class-fake-transport.php';
 require_once __DIR__ . '/support/class-test-case.php';
 require_once __DIR__ . '/support/fake-action-scheduler.php';
+require_once __DIR__ . '/support/admin-stubs.php';
 
 $plugin = dirname( __DIR__ );
 require_once $plugin . '/includes/class-config.php';
@@ -19,3 +20,5 @@ require_once $plugin . '/includes/class-action-api.php';
 require_once $plugin . '/includes/class-signature.php';
 require_once $plugin . '/includes/class-delivery.php';
 require_once $plugin . '/includes/class-routing.php';
+require_once $plugin . '/includes/class-admin-screen.php';
+require_once $plugin . '/includes/class-notifications-filter.php';
