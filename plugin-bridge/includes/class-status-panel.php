@@ -40,6 +40,11 @@ final class Status_Panel {
 	 */
 	public function render_widget(): void {
 		$this->render( 3 );
+		printf(
+			'<p><a href="%1$s">%2$s</a></p>',
+			\esc_url( Notifications_Page::url() ),
+			\esc_html__( 'Open the Notifications page', 'wecoza-sidecar' )
+		);
 	}
 
 	/**

@@ -218,6 +218,7 @@ describe('the Notifications page and the status panel', { skip }, () => {
       return /E-mails sent \(24 h\) 6 E-mails failed \(24 h\) 0/.test(widget) ? true : undefined;
     }, { timeoutMs: 20_000, intervalMs: 1_000 });
     await capture('dashboard-status-widget', '#wecoza_sidecar_status');
+    assert.equal(await livePage().locator('#wecoza_sidecar_status a', { hasText: 'Open the Notifications page' }).getAttribute('href'), `${live().site.url}${PAGE}`);
   });
 
   it('shows the sidecar-down state in the status panel on the first page load after the sidecar stops', async () => {
