@@ -23,6 +23,8 @@
  * deployed), BENCH_KEEP_SCHEMA=1 to keep the schema.
  */
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createActionStore, insertActions, type ActionStore, type NewAction } from '../server/actions/store.ts';
 import { loadConfig } from '../server/config.ts';
 import { migrate } from '../server/db/migrator.ts';
@@ -39,12 +41,12 @@ const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,8,32,64').split(',').
 const BATCH_CONCURRENCIES = (process.env.BENCH_BATCH_CONCURRENCY ?? '1,2').split(',').map(Number);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const BATCH_SIZE = 1000;
-const TOKEN = `bench-${Date.now().toString(36)}-0123456789abcdef`;
+export const TOKEN = `bench-${Date.now().toString(36)}-0123456789abcdef`;
 const SCHEMA = `bench_enqueue_${process.pid}_${Date.now().toString(36)}`;
 
 type Kind = 'plain' | 'unique';
 
-interface CellResult {
+export interface CellResult {
   /** Actions created inside the measured windows, and how long those lasted (s). */
   counted: number;
   seconds: number;
@@ -55,7 +57,7 @@ interface CellResult {
 }
 
 /** Run `op` from `concurrency` loops: warm up, then count what completes inside the measured window. */
-async function runCell(concurrency: number, actionsPerOp: number, op: (n: number) => Promise<void>): Promise<CellResult> {
+export async function runCell(concurrency: number, actionsPerOp: number, op: (n: number) => Promise<void>): Promise<CellResult> {
   let next = 0;
   let measuring = false;
   let stopped = false;
@@ -88,7 +90,7 @@ async function runCell(concurrency: number, actionsPerOp: number, op: (n: number
 }
 
 /** A cell's figures over all its rounds. */
-function summarize(runs: readonly CellResult[]): { rate: number; p50: number; p99: number } {
+export function summarize(runs: readonly CellResult[]): { rate: number; p50: number; p99: number } {
   const latencies = runs.flatMap((run) => run.latencies).sort((a, b) => a - b);
   const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
   const counted = runs.reduce((sum, run) => sum + run.counted, 0);
@@ -117,7 +119,7 @@ function failure(what: string, status: number, text: string): Error {
   return new Error(`${what} answered ${status}: ${text.slice(0, 300)}`);
 }
 
-function httpSingle(port: number, kind: Kind) {
+export function httpSingle(port: number, kind: Kind) {
   return async (concurrency: number): Promise<CellResult> => {
     const client = createHttpClient({ port, token: TOKEN, sockets: concurrency });
     try {
@@ -131,7 +133,7 @@ function httpSingle(port: number, kind: Kind) {
   };
 }
 
-function httpBatch(port: number, kind: Kind) {
+export function httpBatch(port: number, kind: Kind) {
   return async (concurrency: number): Promise<CellResult> => {
     const client = createHttpClient({ port, token: TOKEN, sockets: concurrency });
     try {
@@ -390,7 +392,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench:enqueue failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+/** Run only as the entry (npm run bench:enqueue): bench/peers.ts imports its cells. */
+if (path.resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench:enqueue failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -72,14 +72,14 @@ interface ChildSpec {
   tuning: Tuning;
 }
 
-interface ChildResult {
+export interface ChildResult {
   ms?: number;
   starts?: Record<string, number>;
   enqueued?: Record<string, number>;
   rssMb: number;
 }
 
-const now = (): number => performance.timeOrigin + performance.now();
+export const now = (): number => performance.timeOrigin + performance.now();
 
 function noopActions(count: number, offset = 0): NewAction[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -231,16 +231,17 @@ async function child(spec: ChildSpec): Promise<void> {
   write({ type: 'result', starts, enqueued, rssMb: process.resourceUsage().maxRSS / 1024 });
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+export async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /**
  * Enqueue at `rate` per second, in 10 ms ticks (one statement per tick): first WARMUP_SECONDS of load
- * that is not measured (connections, plans, JIT warm up), then `count` measured actions.
+ * that is not measured (connections, plans, JIT warm up), then `count` measured actions. `first` is the
+ * sequence number of the tick's first item (its args are `[first]`, `[first + 1]` …).
  */
-async function generateLoad(rate: number, count: number, enqueue: (items: NewAction[], at: number, measured: boolean) => Promise<void>): Promise<void> {
+export async function generateLoad(rate: number, count: number, enqueue: (items: NewAction[], at: number, measured: boolean, first: number) => Promise<void>): Promise<void> {
   const tickMs = rate <= 100 ? 1000 / rate : 10;
   const perTick = rate <= 100 ? 1 : Math.max(1, Math.round((rate * tickMs) / 1000));
   const warmup = Math.round(rate * WARMUP_SECONDS);
@@ -252,7 +253,7 @@ async function generateLoad(rate: number, count: number, enqueue: (items: NewAct
     const wait = due - now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const n = Math.min(perTick, total - sent);
-    await enqueue(noopActions(n, sent), now(), sent >= warmup);
+    await enqueue(noopActions(n, sent), now(), sent >= warmup, sent);
     sent += n;
   }
 }
@@ -261,14 +262,21 @@ async function generateLoad(rate: number, count: number, enqueue: (items: NewAct
 // The parent: prepares each cell, runs the child, reads its result.
 
 function runChild(spec: ChildSpec, whileReady?: () => Promise<void>): Promise<ChildResult> {
-  const entry = fileURLToPath(import.meta.url);
+  return runBenchChild<ChildResult>(fileURLToPath(import.meta.url), `${spec.engine}/${spec.mode}`, spec, whileReady);
+}
+
+/**
+ * Run `entry child <spec>` (with BENCH_NODE_ARGS, e.g. --cpu-prof) and read its JSON lines: on
+ * `ready` run `whileReady` (the load), then tell it to stop; resolve with its `result`.
+ */
+export function runBenchChild<R extends { rssMb: number }>(entry: string, name: string, spec: object, whileReady?: () => Promise<void>): Promise<R> {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, 'child', JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: proc.stdout });
     lines.on('line', (line) => {
       if (!line.startsWith('{')) return;
-      const message = JSON.parse(line) as { type: string } & ChildResult;
+      const message = JSON.parse(line) as { type: string } & R;
       if (message.type === 'ready') {
         (whileReady ?? (async () => undefined))().then(
           () => proc.stdin.write('stop\n'),
@@ -277,7 +285,7 @@ function runChild(spec: ChildSpec, whileReady?: () => Promise<void>): Promise<Ch
       } else if (message.type === 'result') resolve(message);
     });
     proc.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`bench child ${spec.engine}/${spec.mode} exited with ${code}`));
+      if (code !== 0) reject(new Error(`bench child ${name} exited with ${code}`));
     });
   });
 }
@@ -289,12 +297,12 @@ async function freshSchema(): Promise<Database> {
   return db;
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-function latencies(result: ChildResult, enqueued: Record<string, number>): { p50: number; p99: number; n: number } {
+export function latencies(result: ChildResult, enqueued: Record<string, number>): { p50: number; p99: number; n: number } {
   const values = Object.entries(result.starts ?? {})
     .map(([id, start]) => start - (enqueued[id] ?? Number.NaN))
     .filter((v) => Number.isFinite(v))
@@ -302,7 +310,7 @@ function latencies(result: ChildResult, enqueued: Record<string, number>): { p50
   return { p50: percentile(values, 50), p99: percentile(values, 99), n: values.length };
 }
 
-async function drainPostgres(engine: Engine): Promise<ChildResult & { rate: number }> {
+export async function drainPostgres(engine: Engine): Promise<ChildResult & { rate: number }> {
   const db = await freshSchema();
   await prefill(db, COUNT);
   await db.query('VACUUM ANALYZE ' + `${db.schema}.actions`);
@@ -311,7 +319,7 @@ async function drainPostgres(engine: Engine): Promise<ChildResult & { rate: numb
   return { ...result, rate: COUNT / ((result.ms as number) / 1000) };
 }
 
-async function latencyPostgres(engine: Engine, rate: number): Promise<{ p50: number; p99: number; n: number; rssMb: number }> {
+export async function latencyPostgres(engine: Engine, rate: number): Promise<{ p50: number; p99: number; n: number; rssMb: number }> {
   const db = await freshSchema();
   const events = createEvents();
   const stopNotifier = startWakeNotifier({ db, events, channel: wakeChannelFor(db.schema), senderId: 'bench-api', log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
@@ -396,7 +404,7 @@ async function main(): Promise<void> {
 }
 
 /** The bench's schema goes whatever happened (partial runs included). */
-async function dropBenchSchema(): Promise<void> {
+export async function dropBenchSchema(): Promise<void> {
   const cleanup = createPgDatabase({ connectionString: DATABASE_URL, schema: SCHEMA, poolSize: 1 });
   await cleanup.query(`DROP SCHEMA IF EXISTS ${cleanup.schema} CASCADE`);
   await cleanup.close();
@@ -420,8 +428,10 @@ function printTable(title: string, rows: Array<[string, string, string, string]>
   for (const row of rows) process.stdout.write(`${line(row)}\n`);
 }
 
-if (process.argv[2] === 'child') await child(JSON.parse(process.argv[3] as string) as ChildSpec);
-else {
+/** Run only as the entry (npm run bench:runner, or this file as a child): bench/peers.ts imports it. */
+const isEntry = path.resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
+if (isEntry && process.argv[2] === 'child') await child(JSON.parse(process.argv[3] as string) as ChildSpec);
+else if (isEntry) {
   try {
     await main();
   } finally {
