@@ -2,7 +2,7 @@
  * The two peers of bench/peers.ts behind one small interface: pg-boss and graphile-worker, each in a
  * schema of its own, each at the settings its documentation gives for throughput and latency:
  * - pg-boss: a queue with `notify` and `useListenNotify` on the worker (woken by NOTIFY rather than
- *   its 2 s poll), `batchSize` 100 with `burstWhenBatchFull` (fetch again at once while batches come
+ *   its 2 s poll), `batchSize` 500 with `burstWhenBatchFull` (fetch again at once while batches come
  *   back full), `localConcurrency` 4 (workers per process), maintenance and cron off in the bench
  *   processes (they would only add background queries);
  * - graphile-worker: its performance page's preset: `concurrentJobs` 24, `maxPoolSize` 25, a local
@@ -21,7 +21,7 @@ const QUEUE = 'bench_noop';
 
 /** BENCH_PGBOSS_BATCH and BENCH_PGBOSS_WORKERS override the two sizes, for tuning sweeps. */
 export const PGBOSS_WORK = {
-  batchSize: Number(process.env.BENCH_PGBOSS_BATCH ?? 100),
+  batchSize: Number(process.env.BENCH_PGBOSS_BATCH ?? 500),
   localConcurrency: Number(process.env.BENCH_PGBOSS_WORKERS ?? 4),
   burstWhenBatchFull: true,
   pollingIntervalSeconds: 0.5,

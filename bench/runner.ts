@@ -93,7 +93,7 @@ function noopActions(count: number, offset = 0): NewAction[] {
   }));
 }
 
-async function prefill(db: Database, count: number): Promise<void> {
+export async function prefill(db: Database, count: number): Promise<void> {
   for (let done = 0; done < count; done += 1000) await insertActions(db, db.schema, noopActions(Math.min(1000, count - done), done));
 }
 
@@ -315,8 +315,13 @@ export async function drainPostgres(engine: Engine): Promise<ChildResult & { rat
   await prefill(db, COUNT);
   await db.query('VACUUM ANALYZE ' + `${db.schema}.actions`);
   await db.close();
-  const result = await runChild({ engine, kind: 'postgres', mode: 'drain', schema: SCHEMA, count: COUNT, tuning: TUNING });
-  return { ...result, rate: COUNT / ((result.ms as number) / 1000) };
+  return drainSchema(engine, SCHEMA, COUNT);
+}
+
+/** Drain `count` due no-op actions already in `schema` (bench/scale's million-row table): actions/s. */
+export async function drainSchema(engine: Engine, schema: string, count: number): Promise<ChildResult & { rate: number }> {
+  const result = await runChild({ engine, kind: 'postgres', mode: 'drain', schema, count, tuning: TUNING });
+  return { ...result, rate: count / ((result.ms as number) / 1000) };
 }
 
 export async function latencyPostgres(engine: Engine, rate: number): Promise<{ p50: number; p99: number; n: number; rssMb: number }> {

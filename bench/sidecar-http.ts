@@ -74,36 +74,38 @@ export async function startSidecar(port: number, env: Record<string, string>): P
 
 export interface HttpClient {
   post(pathname: string, body: string): Promise<{ status: number; text: string }>;
+  get(pathname: string): Promise<{ status: number; text: string }>;
   close(): void;
 }
 
-/** POST JSON with a bearer token over at most `sockets` keep-alive connections. */
+/** POST JSON (or GET) with a bearer token over at most `sockets` keep-alive connections. */
 export function createHttpClient(params: { port: number; token: string; sockets: number }): HttpClient {
   const agent = new http.Agent({ keepAlive: true, maxSockets: params.sockets });
   const authorization = `Bearer ${params.token}`;
+  const send = (method: 'GET' | 'POST', pathname: string, body: string | null): Promise<{ status: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const request = http.request(
+        {
+          host: '127.0.0.1',
+          port: params.port,
+          path: pathname,
+          method,
+          agent,
+          headers: body === null ? { authorization } : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization },
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+        },
+      );
+      request.on('error', reject);
+      request.end(body ?? undefined);
+    });
   return {
-    post(pathname, body) {
-      return new Promise((resolve, reject) => {
-        const request = http.request(
-          {
-            host: '127.0.0.1',
-            port: params.port,
-            path: pathname,
-            method: 'POST',
-            agent,
-            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization },
-          },
-          (response) => {
-            let text = '';
-            response.setEncoding('utf8');
-            response.on('data', (chunk: string) => (text += chunk));
-            response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-          },
-        );
-        request.on('error', reject);
-        request.end(body);
-      });
-    },
+    post: (pathname, body) => send('POST', pathname, body),
+    get: (pathname) => send('GET', pathname, null),
     close: () => agent.destroy(),
   };
 }
