@@ -20,8 +20,15 @@ import { startSmtpSink } from '../test/support/smtp-sink.ts';
  * could keep up (the sidecar's own timer runs too). Prints how fast rows are taken, how long the
  * queue takes to drain and notifications per second. Not a test: figures only.
  *
+ * Then the latency of one notification: a class inserted every second (BENCH_LATENCY_CHANGES, 60), each
+ * timed from the commit of its change (the INSERT's answer, so a bound from below on the commit) to the
+ * SMTP server accepting the last of its e-mails (the sink records a message before its 250 goes out):
+ * the trigger's NOTIFY, the sidecar's LISTEN and processor pass, the enrichment job and its AI call,
+ * the e-mail jobs. Target: p99 ≤ AI latency + 500 ms.
+ *
  * BENCH_DB=pglite runs on the embedded database instead of PostgreSQL (BENCH_DATABASE_URL, else
- * TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test). BENCH_CLASSES changes the count.
+ * TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test). BENCH_CLASSES changes the count;
+ * BENCH_ONLY=latency skips the 2,000-change drain, BENCH_ONLY=drain the latency cell.
  */
 const CLASSES = Number(process.env.BENCH_CLASSES ?? 1_000);
 const ROWS = CLASSES * 2;
@@ -34,6 +41,8 @@ const DEADLINE_MS = 10 * 60_000;
 const usePglite = process.env.BENCH_DB === 'pglite';
 const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = 'bench_pipeline';
+const LATENCY_CHANGES = Number(process.env.BENCH_LATENCY_CHANGES ?? 60);
+const only = process.env.BENCH_ONLY;
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -103,9 +112,10 @@ async function counts(): Promise<{ finished: number; notifications: number }> {
   return { finished: rows[0]?.finished ?? 0, notifications: rows[0]?.total ?? 0 };
 }
 
-try {
-  await processOnce(); // the first pass puts the cursor at the end of the (empty) table
-  const classesTable = `${sourceTable.split('.')[0]}.classes`;
+const classesTable = `${sourceTable.split('.')[0]}.classes`;
+
+/** The 2,000-change drain: the rows written at once, /process called back to back until all is mailed. */
+async function drainCell(): Promise<void> {
   const insertStarted = Date.now();
   await db.query(
     `INSERT INTO ${classesTable} (class_code, class_subject, class_agent, original_start_date, learner_ids)
@@ -156,6 +166,45 @@ try {
   out(`OpenAI calls:             ${ai.requests.length} (floor at concurrency 8 and ${AI_LATENCY_MS} ms: ${seconds((ROWS / 8) * AI_LATENCY_MS)})`);
   out(`notification states:      ${states.rows.map((row) => `${row.state} ${row.n}`).join(', ')}`);
   out(`WeCoza's PHP design:      50 rows per hourly cron run → ${(ROWS / 50).toFixed(0)} hours for the same rows`);
+}
+
+/** One class insert a second; each timed from its commit to the acceptance of its last e-mail. */
+async function latencyCell(): Promise<void> {
+  const committed = new Map<string, number>();
+  const expected = LATENCY_CHANGES * INSERT_RECIPIENTS.length;
+  const mailsBefore = smtp.messages.length;
+  const started = Date.now();
+  for (let i = 0; i < LATENCY_CHANGES; i++) {
+    const wait = started + i * 1000 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const code = `LAT${String(i).padStart(5, '0')}`;
+    await db.query(
+      `INSERT INTO ${classesTable} (class_code, class_subject, class_agent, original_start_date, learner_ids)
+       VALUES ($1, 'LO1', 3, DATE '2026-02-27', jsonb_build_array(jsonb_build_object('id', 1, 'name', 'Learner Name', 'level', 'NL2')))`,
+      [code],
+    );
+    committed.set(code, Date.now());
+  }
+  const deadline = Date.now() + 60_000;
+  while (smtp.messages.length - mailsBefore < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const lastMail = new Map<string, number>();
+  for (const mail of smtp.messages.slice(mailsBefore)) {
+    const code = /\((LAT\d+)\)/.exec(mail.raw)?.[1];
+    if (code !== undefined) lastMail.set(code, Math.max(lastMail.get(code) ?? 0, mail.receivedAt.getTime()));
+  }
+  const latencies = [...committed].flatMap(([code, at]) => (lastMail.has(code) ? [(lastMail.get(code) as number) - at] : [])).sort((a, b) => a - b);
+  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  const target = AI_LATENCY_MS + 500;
+  out('');
+  out(`notification latency, commit of a class change → SMTP acceptance of its last e-mail, 1 change/s, fake OpenAI ${AI_LATENCY_MS} ms:`);
+  out(`  ${latencies.length}/${LATENCY_CHANGES} changes mailed; p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms, max ${at(1).toFixed(0)} ms (target p99 ≤ ${target} ms: ${at(0.99) <= target ? 'met' : 'MISSED'})`);
+}
+
+try {
+  await processOnce(); // the first pass puts the cursor at the end of the (empty) table
+  if (only !== 'latency') await drainCell();
+  if (only !== 'drain') await latencyCell();
+  out(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (a shared machine: figures are noisy)`);
 } finally {
   await stop();
   await ai.close();

@@ -74,6 +74,8 @@ interface ChildSpec {
 
 export interface ChildResult {
   ms?: number;
+  /** CPU time of the child (user + system) from the first start to the last completion, drain mode. */
+  cpuMs?: number;
   starts?: Record<string, number>;
   enqueued?: Record<string, number>;
   rssMb: number;
@@ -154,7 +156,8 @@ async function startRunnerProcess(spec: ChildSpec, onStart: (id: number) => void
     SIDECAR_API_TOKEN: 'bench-runner-token-0123456789',
     SIDECAR_SCHEMA: spec.schema,
     NOTIFICATIONS_ENABLED: 'false',
-    LOG_LEVEL: 'warn',
+    // warn by default: the drain without the one info line per run; BENCH_RUNNER_LOG_LEVEL=info measures it with.
+    LOG_LEVEL: process.env.BENCH_RUNNER_LOG_LEVEL ?? 'warn',
     PORT: '0',
     RUNNER_BATCH_SIZE: String(spec.tuning.batchSize),
     RUNNER_CONCURRENCY: String(spec.tuning.concurrency),
@@ -190,12 +193,16 @@ async function child(spec: ChildSpec): Promise<void> {
   const starts: Record<string, number> = {};
   const enqueued: Record<string, number> = {};
   let firstStart = Number.NaN;
+  let cpuAtFirstStart: NodeJS.CpuUsage | undefined;
   let completed = 0;
   let allDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (allDone = resolve));
   const onStart = (id: number): void => {
     const at = now();
-    if (Number.isNaN(firstStart)) firstStart = at;
+    if (Number.isNaN(firstStart)) {
+      firstStart = at;
+      cpuAtFirstStart = process.cpuUsage();
+    }
     starts[id] = at;
   };
   const onComplete = (n: number): void => {
@@ -210,7 +217,9 @@ async function child(spec: ChildSpec): Promise<void> {
     await done;
     const ms = now() - firstStart;
     await engine.stop();
-    write({ type: 'result', ms, rssMb: process.resourceUsage().maxRSS / 1024 });
+    // The drain's CPU, from the first start on (start-up and module loading left out).
+    const cpu = process.cpuUsage(cpuAtFirstStart);
+    write({ type: 'result', ms, rssMb: process.resourceUsage().maxRSS / 1024, cpuMs: (cpu.user + cpu.system) / 1000 });
     return;
   }
   if (spec.kind === 'pglite') {
@@ -272,6 +281,8 @@ function runChild(spec: ChildSpec, whileReady?: () => Promise<void>): Promise<Ch
 export function runBenchChild<R extends { rssMb: number }>(entry: string, name: string, spec: object, whileReady?: () => Promise<void>): Promise<R> {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, 'child', JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  // Resolved at the exit, not at the result line: a --cpu-prof child writes its profile as it exits.
+  let result: R | undefined;
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: proc.stdout });
     lines.on('line', (line) => {
@@ -282,10 +293,12 @@ export function runBenchChild<R extends { rssMb: number }>(entry: string, name: 
           () => proc.stdin.write('stop\n'),
           (error: unknown) => reject(error),
         );
-      } else if (message.type === 'result') resolve(message);
+      } else if (message.type === 'result') result = message;
     });
-    proc.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`bench child ${name} exited with ${code}`));
+    // 'close', not 'exit': stdout may still hold the result line when the process has exited.
+    proc.on('close', (code) => {
+      if (code !== 0 || result === undefined) reject(new Error(`bench child ${name} exited with ${code}${result === undefined ? ' before its result' : ''}`));
+      else resolve(result);
     });
   });
 }
@@ -311,11 +324,16 @@ export function latencies(result: ChildResult, enqueued: Record<string, number>)
 }
 
 export async function drainPostgres(engine: Engine): Promise<ChildResult & { rate: number }> {
+  return drainSchema(engine, await prepareDrain(), COUNT);
+}
+
+/** A fresh schema holding COUNT due no-ops, analyzed: what a drain cell starts from. Answers the schema. */
+export async function prepareDrain(): Promise<string> {
   const db = await freshSchema();
   await prefill(db, COUNT);
   await db.query('VACUUM ANALYZE ' + `${db.schema}.actions`);
   await db.close();
-  return drainSchema(engine, SCHEMA, COUNT);
+  return SCHEMA;
 }
 
 /** Drain `count` due no-op actions already in `schema` (bench/scale's million-row table): actions/s. */
