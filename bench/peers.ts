@@ -278,8 +278,10 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === 'child') await child(JSON.parse(process.argv[3] as string) as WorkerSpec);
-else if (path.resolve(process.argv[1] ?? '') === ENTRY) {
+if (process.argv[2] === 'child') {
+  await child(JSON.parse(process.argv[3] as string) as WorkerSpec);
+  process.exit(0);
+} else if (path.resolve(process.argv[1] ?? '') === ENTRY) {
   await main().catch((error: unknown) => {
     process.stderr.write(`bench:peers failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;

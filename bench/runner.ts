@@ -453,8 +453,12 @@ function printTable(title: string, rows: Array<[string, string, string, string]>
 
 /** Run only as the entry (npm run bench:runner, or this file as a child): bench/peers.ts imports it. */
 const isEntry = path.resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
-if (isEntry && process.argv[2] === 'child') await child(JSON.parse(process.argv[3] as string) as ChildSpec);
-else if (isEntry) {
+if (isEntry && process.argv[2] === 'child') {
+  await child(JSON.parse(process.argv[3] as string) as ChildSpec);
+  // The runner can leave a wake-up timer armed for a far-future action after stop() (a claim loop that
+  // armed it while stopping): the child exits once it answered instead of waiting for that timer.
+  process.exit(0);
+} else if (isEntry) {
   try {
     await main();
   } finally {
