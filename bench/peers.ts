@@ -22,13 +22,12 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '../server/db/migrator.ts';
 import { createPgDatabase } from '../server/db/pg-adapter.ts';
 import { httpBatch, httpSingle, runCell, summarize, TOKEN } from './enqueue.ts';
 import { dropPeerSchema, GRAPHILE_PRESET, openPeer, PEERS, PGBOSS_WORK, startPeerWorker, type PeerClient, type PeerName } from './peer-queues.ts';
-import { dropBenchSchema, drainPostgres, generateLoad, latencies, latencyPostgres, now, runBenchChild, waitUntil, type ChildResult } from './runner.ts';
+import { drainPostgres, dropBenchSchema, exitOnceWritten, generateLoad, latencies, latencyPostgres, now, runBenchChild, serveUntilStopped, waitUntil, type ChildResult } from './runner.ts';
 import { freePort, startSidecar, type SidecarChild } from './sidecar-http.ts';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -76,11 +75,7 @@ async function child(spec: WorkerSpec): Promise<void> {
     write({ type: 'result', ms, rssMb: process.resourceUsage().maxRSS / 1024 });
     return;
   }
-  write({ type: 'ready' });
-  const commands = createInterface({ input: process.stdin });
-  await new Promise<void>((resolve) => commands.once('line', () => resolve()));
-  commands.close();
-  process.stdin.destroy();
+  await serveUntilStopped();
   await worker.stop();
   write({ type: 'result', starts, rssMb: process.resourceUsage().maxRSS / 1024 });
 }
@@ -280,7 +275,7 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === 'child') {
   await child(JSON.parse(process.argv[3] as string) as WorkerSpec);
-  process.exit(0);
+  exitOnceWritten();
 } else if (path.resolve(process.argv[1] ?? '') === ENTRY) {
   await main().catch((error: unknown) => {
     process.stderr.write(`bench:peers failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

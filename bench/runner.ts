@@ -228,16 +228,27 @@ async function child(spec: ChildSpec): Promise<void> {
       if (measured) for (const id of ids) enqueued[id] = at;
     });
     await waitUntil(() => Object.keys(enqueued).every((id) => starts[id] !== undefined), 30_000);
-  } else {
-    write({ type: 'ready' });
-    const commands = createInterface({ input: process.stdin });
-    await new Promise<void>((resolve) => commands.once('line', () => resolve()));
-    // An open stdin keeps the child alive after its result, and the parent waits for its children.
-    commands.close();
-    process.stdin.destroy();
-  }
+  } else await serveUntilStopped();
   await engine.stop();
   write({ type: 'result', starts, enqueued, rssMb: process.resourceUsage().maxRSS / 1024 });
+}
+
+/**
+ * Exit a child once stdout has taken its result: a pipe takes large writes asynchronously, so an exit
+ * right after the write would cut the result line (the callback of a later write runs after it).
+ */
+export function exitOnceWritten(): void {
+  process.stdout.write('\n', () => process.exit(0));
+}
+
+/** A serving child: say `ready` (the parent then runs the load), return when the parent says stop. */
+export async function serveUntilStopped(): Promise<void> {
+  process.stdout.write(`${JSON.stringify({ type: 'ready' })}\n`);
+  const commands = createInterface({ input: process.stdin });
+  await new Promise<void>((resolve) => commands.once('line', () => resolve()));
+  // An open stdin keeps the child alive after its result, and the parent waits for its children.
+  commands.close();
+  process.stdin.destroy();
 }
 
 export async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -457,7 +468,7 @@ if (isEntry && process.argv[2] === 'child') {
   await child(JSON.parse(process.argv[3] as string) as ChildSpec);
   // The runner can leave a wake-up timer armed for a far-future action after stop() (a claim loop that
   // armed it while stopping): the child exits once it answered instead of waiting for that timer.
-  process.exit(0);
+  exitOnceWritten();
 } else if (isEntry) {
   try {
     await main();
