@@ -298,7 +298,13 @@ export function runBenchChild<R extends { rssMb: number }>(entry: string, name: 
     const lines = createInterface({ input: proc.stdout });
     lines.on('line', (line) => {
       if (!line.startsWith('{')) return;
-      const message = JSON.parse(line) as { type: string } & R;
+      let message: { type: string } & R;
+      try {
+        message = JSON.parse(line) as { type: string } & R;
+      } catch (error) {
+        // A cut line must fail the cell (and let the caller drop its schema), not crash the process.
+        return reject(new Error(`bench child ${name} wrote a line that is not JSON: ${String(error)}`));
+      }
       if (message.type === 'ready') {
         (whileReady ?? (async () => undefined))().then(
           () => proc.stdin.write('stop\n'),
