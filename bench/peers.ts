@@ -25,9 +25,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '../server/db/migrator.ts';
 import { createPgDatabase } from '../server/db/pg-adapter.ts';
+import { exitOnceWritten, now, runBenchChild, serveUntilStopped, waitUntil } from './child-process.ts';
 import { httpBatch, httpSingle, runCell, summarize, TOKEN } from './enqueue.ts';
 import { dropPeerSchema, GRAPHILE_PRESET, openPeer, PEERS, PGBOSS_WORK, startPeerWorker, type PeerClient, type PeerName } from './peer-queues.ts';
-import { drainPostgres, dropBenchSchema, exitOnceWritten, generateLoad, latencies, latencyPostgres, now, runBenchChild, serveUntilStopped, waitUntil, type ChildResult } from './runner.ts';
+import { drainPostgres, dropBenchSchema, generateLoad, latencies, latencyPostgres, type ChildResult } from './runner.ts';
 import { freePort, startSidecar, type SidecarChild } from './sidecar-http.ts';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -21,12 +21,9 @@
  * BENCH_SETTLE_BATCH, BENCH_COUNT (20000), BENCH_LATENCY_SECONDS (10), BENCH_SKIP_PGLITE=1, BENCH_ONLY=drain
  * (the runner's drain alone, for tuning sweeps), BENCH_ONLY=pglite, BENCH_NODE_ARGS (e.g. --cpu-prof for the children).
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createActionStore, insertActions, type NewAction } from '../server/actions/store.ts';
 import { migrate } from '../server/db/migrator.ts';
@@ -34,6 +31,7 @@ import { createPgDatabase } from '../server/db/pg-adapter.ts';
 import type { Database, DatabaseKind } from '../server/db/port.ts';
 import { createEvents } from '../server/events.ts';
 import { startWakeNotifier, wakeChannelFor } from '../server/runner/wakeups.ts';
+import { exitOnceWritten, now, percentile, runBenchChild, serveUntilStopped, waitUntil } from './child-process.ts';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const COUNT = Number(process.env.BENCH_COUNT ?? 20_000);
@@ -81,7 +79,6 @@ export interface ChildResult {
   rssMb: number;
 }
 
-export const now = (): number => performance.timeOrigin + performance.now();
 
 function noopActions(count: number, offset = 0): NewAction[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -234,29 +231,6 @@ async function child(spec: ChildSpec): Promise<void> {
 }
 
 /**
- * Exit a child once stdout has taken its result: a pipe takes large writes asynchronously, so an exit
- * right after the write would cut the result line (the callback of a later write runs after it).
- */
-export function exitOnceWritten(): void {
-  process.stdout.write('\n', () => process.exit(0));
-}
-
-/** A serving child: say `ready` (the parent then runs the load), return when the parent says stop. */
-export async function serveUntilStopped(): Promise<void> {
-  process.stdout.write(`${JSON.stringify({ type: 'ready' })}\n`);
-  const commands = createInterface({ input: process.stdin });
-  await new Promise<void>((resolve) => commands.once('line', () => resolve()));
-  // An open stdin keeps the child alive after its result, and the parent waits for its children.
-  commands.close();
-  process.stdin.destroy();
-}
-
-export async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
-/**
  * Enqueue at `rate` per second, in 10 ms ticks (one statement per tick): first WARMUP_SECONDS of load
  * that is not measured (connections, plans, JIT warm up), then `count` measured actions. `first` is the
  * sequence number of the tick's first item (its args are `[first]`, `[first + 1]` …).
@@ -285,51 +259,11 @@ function runChild(spec: ChildSpec, whileReady?: () => Promise<void>): Promise<Ch
   return runBenchChild<ChildResult>(fileURLToPath(import.meta.url), `${spec.engine}/${spec.mode}`, spec, whileReady);
 }
 
-/**
- * Run `entry child <spec>` (with BENCH_NODE_ARGS, e.g. --cpu-prof) and read its JSON lines: on
- * `ready` run `whileReady` (the load), then tell it to stop; resolve with its `result`.
- */
-export function runBenchChild<R extends { rssMb: number }>(entry: string, name: string, spec: object, whileReady?: () => Promise<void>): Promise<R> {
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, 'child', JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-  // Resolved at the exit, not at the result line: a --cpu-prof child writes its profile as it exits.
-  let result: R | undefined;
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: proc.stdout });
-    lines.on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      let message: { type: string } & R;
-      try {
-        message = JSON.parse(line) as { type: string } & R;
-      } catch (error) {
-        // A cut line must fail the cell (and let the caller drop its schema), not crash the process.
-        return reject(new Error(`bench child ${name} wrote a line that is not JSON: ${String(error)}`));
-      }
-      if (message.type === 'ready') {
-        (whileReady ?? (async () => undefined))().then(
-          () => proc.stdin.write('stop\n'),
-          (error: unknown) => reject(error),
-        );
-      } else if (message.type === 'result') result = message;
-    });
-    // 'close', not 'exit': stdout may still hold the result line when the process has exited.
-    proc.on('close', (code) => {
-      if (code !== 0 || result === undefined) reject(new Error(`bench child ${name} exited with ${code}${result === undefined ? ' before its result' : ''}`));
-      else resolve(result);
-    });
-  });
-}
-
 async function freshSchema(): Promise<Database> {
   const db = createPgDatabase({ connectionString: DATABASE_URL, schema: SCHEMA, poolSize: 4 });
   await db.query(`DROP SCHEMA IF EXISTS ${db.schema} CASCADE`);
   await migrate(db);
   return db;
-}
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
 export function latencies(result: ChildResult, enqueued: Record<string, number>): { p50: number; p99: number; n: number } {

@@ -31,8 +31,9 @@ import { createEvents } from '../server/events.ts';
 import { cleanFinishedActions, CLEAN_BUDGET_MS } from '../server/runner/cleaner.ts';
 import { DEFAULT_TIMINGS } from '../server/runner/timings.ts';
 import { runnerStatements } from '../server/runner/sql.ts';
+import { percentile } from './child-process.ts';
 import { TOKEN } from './enqueue.ts';
-import { dropBenchSchema, drainPostgres, drainSchema, percentile, prefill } from './runner.ts';
+import { drainPostgres, drainSchema, dropBenchSchema, prefill } from './runner.ts';
 import { explainHotStatements } from './scale-explain.ts';
 import { createHttpClient, freePort, startSidecar, type HttpClient, type SidecarChild } from './sidecar-http.ts';
 
