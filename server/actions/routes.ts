@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { commonErrors, errorReply } from '../http/error-schema.ts';
+import { commonErrors, errorReply } from '../error-schema.ts';
 import type { HookPolicies } from '../runner/hook-policies.ts';
 import { sidecarError } from '../errors.ts';
 import {

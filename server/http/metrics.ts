@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Type } from 'typebox';
 import { authPlugin } from './auth.ts';
-import { errorReply } from './error-schema.ts';
+import { errorReply } from '../error-schema.ts';
 
 /**
  * The Prometheus registry of the process. Every feature adds its own metrics to this one registry

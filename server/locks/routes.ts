@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { sidecarError } from '../errors.ts';
-import { commonErrors, errorReply } from '../http/error-schema.ts';
+import { commonErrors, errorReply } from '../error-schema.ts';
 import { AcquireBody, LockGranted, LockParams, LockReleased, LockStateReply, RefreshBody, ReleaseBody } from './schemas.ts';
 import type { LockInfo, LockStore } from './store.ts';
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { sidecarError } from '../errors.ts';
-import { commonErrors, errorReply } from '../http/error-schema.ts';
+import { commonErrors, errorReply } from '../error-schema.ts';
 import { toCursorReply, type CursorStore } from './cursor.ts';
 import { parseStates, type NotificationStore } from './notification-store.ts';
 import type { Processor } from './processor.ts';

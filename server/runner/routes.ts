@@ -5,7 +5,7 @@ import type { ActionStore } from '../actions/store.ts';
 import type { Database } from '../db/port.ts';
 import { sidecarError } from '../errors.ts';
 import type { SidecarEvents } from '../events.ts';
-import { commonErrors, errorReply } from '../http/error-schema.ts';
+import { commonErrors, errorReply } from '../error-schema.ts';
 import { retryFailedAction } from './retry-failed-action.ts';
 import type { Runner } from './runner.ts';
 
