@@ -7,12 +7,14 @@ import { migrationsApplied } from './db/migrator.ts';
 import type { Database } from './db/port.ts';
 import { createEvents, type SidecarEvents } from './events.ts';
 import { authPlugin } from './http/auth.ts';
-import { errorHandlerPlugin } from './http/error-handler.ts';
+import { createClientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { createMetricsRegistry, metricsRoutes } from './http/metrics.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerRateLimit } from './http/rate-limit.ts';
+import { registerQueryEncodingCheck } from './http/request-guards.ts';
+import { buildRawJsonSerializer } from './http/serializer.ts';
 import { createReadiness, type Readiness } from './http/readiness.ts';
 import { registerValidators } from './http/validation.ts';
 import { createHandlerRegistry, type HandlerRegistry } from './runner/handlers.ts';
@@ -31,6 +33,11 @@ import { statusRoutes } from './status/routes.ts';
 import { createStatusReporter } from './status/status.ts';
 
 export const BODY_LIMIT = 1024 * 1024;
+/**
+ * Longer than any path parameter a schema accepts (191 characters), so the schema answers 400 with the
+ * limit; past this the router answers 414 `uri_too_long` without looking further.
+ */
+export const MAX_PARAM_LENGTH = 1000;
 
 /** Everything the application needs from outside; it reads no environment and opens no socket. */
 export interface AppDeps {
@@ -92,7 +99,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler,
+    schemaController: { compilersFactory: { buildSerializer: buildRawJsonSerializer } },
+    clientErrorHandler: createClientErrorHandler(),
   });
   app.decorate('sidecar', { events, policies, readiness, actions, locks, handlers, metrics, runner });
   const notifications = registerNotifications({
@@ -114,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerValidators(app);
+  registerQueryEncodingCheck(app);
   registerJsonBodyParser(app);
   await app.register(errorHandlerPlugin);
   // A worker serves only health, readiness and metrics.

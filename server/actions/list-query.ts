@@ -1,4 +1,5 @@
 import { sidecarError } from '../errors.ts';
+import { canonicalMembers } from './args-canonical.ts';
 import { buildMatchWhere } from './match.ts';
 import type { ActionStatus, DATE_COMPARE, ORDER_BY, PARTIAL_ARGS_MATCHING } from './schemas.ts';
 import { LIST_CAP } from './schemas.ts';
@@ -36,13 +37,9 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** One `args LIKE` pattern per pair (object) or element (array), each in canonical text. */
-function likePatterns(value: unknown, canonicalOf: (v: unknown) => string): string[] {
-  if (Array.isArray(value)) return value.map((item) => `%${escapeLike(canonicalOf(item))}%`);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).map(([key, item]) => `%${escapeLike(`${canonicalOf(key)}:${canonicalOf(item)}`)}%`);
-  }
-  return [];
+/** One `args LIKE` pattern per pair (object) or element (array), each in canonical text, literal for literal. */
+function likePatterns(canonical: string): string[] {
+  return canonicalMembers(canonical).map((member) => `%${escapeLike(member.keyText === null ? member.valueText : `${member.keyText}:${member.valueText}`)}%`);
 }
 
 export interface BuiltListQuery {
@@ -57,7 +54,7 @@ export interface BuiltListQuery {
  * operators enter the text; every value is a parameter. `count(*) OVER ()` gives the total in the same
  * pass; the count statement is for an offset past the last row.
  */
-export function buildListQuery(schema: string, filter: ListFilter, canonicalOf: (v: unknown) => string): BuiltListQuery {
+export function buildListQuery(schema: string, filter: ListFilter): BuiltListQuery {
   const values: unknown[] = [];
   const param = (value: unknown): string => {
     values.push(value);
@@ -69,18 +66,18 @@ export function buildListQuery(schema: string, filter: ListFilter, canonicalOf: 
   if (match.where !== 'TRUE') conditions.push(match.where);
 
   if (filter.args !== null && filter.partialArgsMatching === 'like') {
-    for (const pattern of likePatterns(filter.args.value, canonicalOf)) conditions.push(`args LIKE ${param(pattern)}::text`);
+    for (const pattern of likePatterns(filter.args.canonical)) conditions.push(`args LIKE ${param(pattern)}::text`);
   }
   if (filter.args !== null && filter.partialArgsMatching === 'json') {
     const value = filter.args.value;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw sidecarError('validation_failed', 'partial_args_matching "json" needs args as a JSON object.');
     }
-    for (const [key, item] of Object.entries(value)) {
-      if (item !== null && typeof item === 'object') {
+    for (const member of canonicalMembers(filter.args.canonical)) {
+      if (member.value !== null && typeof member.value === 'object') {
         throw sidecarError('validation_failed', 'partial_args_matching "json" compares scalar values only (string, number, boolean).');
       }
-      conditions.push(`(args::jsonb -> ${param(key)}::text) = ${param(canonicalOf(item))}::jsonb`);
+      conditions.push(`(args::jsonb -> ${param(member.key)}::text) = ${param(member.valueText)}::jsonb`);
     }
   }
   if (filter.date !== null) conditions.push(`scheduled_at ${filter.dateCompare} ${param(filter.date)}::timestamptz`);

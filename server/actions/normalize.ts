@@ -1,8 +1,9 @@
-import { sidecarError } from '../errors.ts';
+import { SidecarError, sidecarError } from '../errors.ts';
 import type { HookPolicies } from '../runner/hook-policies.ts';
-import { canonicalTextOf, JsonSyntaxError, MAX_ARGS_BYTES, parseCanonical, utf8Length } from './args-canonical.ts';
+import { JsonSyntaxError, JsonValueError, MAX_ARGS_BYTES, parseCanonical, utf8Length, type CanonicalTexts } from './args-canonical.ts';
 import type { ListFilter } from './list-query.ts';
 import type { MatchFilter } from './match.ts';
+import { MAX_UNIX_SECONDS } from '../schema-types.ts';
 import { firstCronRunAtOrAfter } from './schedules.ts';
 import type { AsyncBody, BatchItem, CronBody, ListBody, ListQuery, RecurringBody, SingleBody } from './schemas.ts';
 import { ACTION_STATUSES, type ActionStatus } from './schemas.ts';
@@ -16,11 +17,16 @@ import type { NewAction, NewSchedule } from './store.ts';
 
 const EMPTY_ARGS = '[]';
 
-/** The canonical text of `args` from a body: the parser remembered it for every array and object. */
-export function argsTextOf(args: unknown, where = 'args'): string {
+/**
+ * The canonical text of `args` from a body, as the JSON body parser recorded it for this request
+ * (`request.canonicalTexts`). Without those texts the exact literals are gone, so there is no fallback:
+ * a body that did not come through the parser is a programming error, and it throws.
+ */
+export function argsTextOf(args: unknown, texts: CanonicalTexts | null, where = 'args'): string {
   if (args === undefined) return EMPTY_ARGS;
   if (args === null || typeof args !== 'object') throw sidecarError('invalid_args', `${where} must be a JSON array or object.`);
-  const text = canonicalTextOf(args) ?? parseCanonical(JSON.stringify(args)).canonical;
+  if (texts === null) throw new Error(`${where}: the request carries no canonical texts (its body did not come through the JSON body parser)`);
+  const text = texts.textOf(args);
   const bytes = utf8Length(text);
   if (bytes > MAX_ARGS_BYTES) {
     throw sidecarError('args_too_long', `The canonical text of ${where} is ${bytes} bytes; the limit is ${MAX_ARGS_BYTES}.`, { bytes, limit: MAX_ARGS_BYTES });
@@ -35,6 +41,7 @@ export function argsFromQuery(text: string | undefined): { canonical: string; va
   try {
     parsed = parseCanonical(text);
   } catch (error) {
+    if (error instanceof JsonValueError) throw sidecarError('validation_failed', `querystring.args${error.where === '' ? '' : `: ${error.where}`} ${error.reason}.`);
     const reason = error instanceof JsonSyntaxError ? error.message : 'not JSON';
     throw sidecarError('invalid_args', `The args query parameter must be JSON text: ${reason}.`);
   }
@@ -61,11 +68,11 @@ function scheduleOf(body: EnqueueBody): NewSchedule {
   }
 }
 
-export function toNewAction(body: EnqueueBody | BatchItem, policies: HookPolicies, where = 'args'): NewAction {
+export function toNewAction(body: EnqueueBody | BatchItem, policies: HookPolicies, texts: CanonicalTexts | null, where = 'args'): NewAction {
   return {
     hook: body.hook,
     group: body.group ?? '',
-    argsText: argsTextOf(body.args, where),
+    argsText: argsTextOf(body.args, texts, where),
     priority: body.priority ?? 10,
     unique: body.unique ?? false,
     schedule: scheduleOf(body as EnqueueBody),
@@ -73,26 +80,46 @@ export function toNewAction(body: EnqueueBody | BatchItem, policies: HookPolicie
   };
 }
 
-/** Batch items, each normalised; the first bad item refuses the whole batch and names its index. */
-export function toNewActions(items: readonly BatchItem[], policies: HookPolicies): NewAction[] {
+/** Batch items, each normalised; the first bad item refuses the whole batch (`withBatchIndex` names it). */
+export function toNewActions(items: readonly BatchItem[], policies: HookPolicies, texts: CanonicalTexts | null): NewAction[] {
   return items.map((item, index) => {
     try {
-      return toNewAction(item, policies, `actions[${index}].args`);
+      return toNewAction(item, policies, texts, `actions[${index}].args`);
     } catch (error) {
-      if (error instanceof Error && 'extra' in error) (error as { extra: Record<string, unknown> }).extra.index = index;
+      if (error instanceof SidecarError) error.extra.index = index;
       throw error;
     }
   });
 }
 
+const BATCH_ITEM = /(?:^|\.)actions\[(\d+)\]|^\/actions\/(\d+)(?:\/|$)/;
+
+/**
+ * The index of the batch item an error is about, from wherever it came: the body parser and
+ * normalisation name `actions[n]`, the schema validator points at `/actions/n`. Added as `index` beside
+ * the message, so a client need not parse text; an error about no item is left as it is.
+ */
+export function withBatchIndex(error: unknown): void {
+  if (typeof error !== 'object' || error === null) return;
+  const found = (text: string | undefined): number | undefined => {
+    const match = text === undefined ? null : BATCH_ITEM.exec(text);
+    return match === null ? undefined : Number(match[1] ?? match[2]);
+  };
+  const validation = (error as { validation?: Array<{ instancePath?: string }> }).validation;
+  const index = validation !== undefined ? found(validation[0]?.instancePath) : found((error as Error).message);
+  if (index === undefined) return;
+  if (error instanceof SidecarError) error.extra.index ??= index;
+  else (error as { batchIndex?: number }).batchIndex = index;
+}
+
 /** has / next: absent args mean any (the PHP default there is null). */
-export function matchForLookup(body: { hook: string; group?: string; args?: unknown }): MatchFilter {
-  return { hook: body.hook, group: body.group ?? '', args: body.args === undefined || body.args === null ? null : argsTextOf(body.args) };
+export function matchForLookup(body: { hook: string; group?: string; args?: unknown }, texts: CanonicalTexts | null): MatchFilter {
+  return { hook: body.hook, group: body.group ?? '', args: body.args === undefined || body.args === null ? null : argsTextOf(body.args, texts) };
 }
 
 /** unschedule: absent args mean `[]` (the PHP default there is array()), null means any. */
-export function matchForUnschedule(body: { hook: string; group?: string; args?: unknown }): MatchFilter {
-  return { hook: body.hook, group: body.group ?? '', args: body.args === null ? null : argsTextOf(body.args) };
+export function matchForUnschedule(body: { hook: string; group?: string; args?: unknown }, texts: CanonicalTexts | null): MatchFilter {
+  return { hook: body.hook, group: body.group ?? '', args: body.args === null ? null : argsTextOf(body.args, texts) };
 }
 
 /**
@@ -100,23 +127,25 @@ export function matchForUnschedule(body: { hook: string; group?: string; args?: 
  * that hook or group goes, whatever its args; otherwise the filter is exact (hook + group + `[]` only
  * argless ones). Neither hook nor group would cancel the whole queue: refused.
  */
-export function matchForUnscheduleAll(body: { hook: string; group?: string; args?: unknown }): MatchFilter {
+export function matchForUnscheduleAll(body: { hook: string; group?: string; args?: unknown }, texts: CanonicalTexts | null): MatchFilter {
   const group = body.group ?? '';
   if (body.hook === '' && group === '') throw sidecarError('validation_failed', 'Give a hook or a group: unschedule-all never cancels the whole queue.');
   const argsEmpty = body.args === undefined || body.args === null || (Array.isArray(body.args) && body.args.length === 0);
   if (argsEmpty && (body.hook === '' || group === '')) return { hook: body.hook, group, args: null };
-  return matchForUnschedule(body);
+  return matchForUnschedule(body, texts);
 }
 
-/** Unix seconds (digits) or ISO 8601 with a date part. */
+/** Unix seconds (digits, 0 to MAX_UNIX_SECONDS) or ISO 8601 with a date part (years 0000–9999). */
 export function parseDateInput(input: number | string | undefined, name: string): Date | null {
   if (input === undefined) return null;
-  if (typeof input === 'number' || /^\d+$/.test(input)) return new Date(Number(input) * 1000);
-  if (/^\d{4}-\d{2}-\d{2}/.test(input)) {
+  if (typeof input === 'number' || /^\d+$/.test(input)) {
+    const seconds = Number(input);
+    if (seconds <= MAX_UNIX_SECONDS) return new Date(seconds * 1000);
+  } else if (/^\d{4}-\d{2}-\d{2}/.test(input)) {
     const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(input) || input.length === 10 ? input : `${input}Z`);
     if (!Number.isNaN(ms)) return new Date(ms);
   }
-  throw sidecarError('invalid_date', `${name} must be unix seconds or an ISO 8601 date, got "${input}".`);
+  throw sidecarError('invalid_date', `${name} must be unix seconds (0 to ${MAX_UNIX_SECONDS}) or an ISO 8601 date, got "${input}".`);
 }
 
 function parseStatuses(input: string | readonly string[] | undefined): ActionStatus[] {
@@ -138,11 +167,11 @@ function parseClaimed(input: boolean | string | null | undefined): boolean | str
 }
 
 /** The list keys from a query string or a body, with `as_get_scheduled_actions` defaults. */
-export function toListFilter(input: ListQuery | ListBody, fromQuery: boolean): ListFilter {
+export function toListFilter(input: ListQuery | ListBody, source: { fromQuery: true } | { fromQuery: false; texts: CanonicalTexts | null }): ListFilter {
   let args: ListFilter['args'];
-  if (fromQuery) args = argsFromQuery(input.args as string | undefined);
+  if (source.fromQuery) args = argsFromQuery(input.args as string | undefined);
   else if (input.args === undefined || input.args === null) args = null;
-  else args = { canonical: argsTextOf(input.args), value: input.args };
+  else args = { canonical: argsTextOf(input.args, source.texts), value: input.args };
   return {
     hook: input.hook ?? '',
     args,

@@ -11,6 +11,7 @@ import {
   toListFilter,
   toNewAction,
   toNewActions,
+  withBatchIndex,
 } from './normalize.ts';
 import {
   Action,
@@ -69,7 +70,7 @@ export const actionRoutes: FastifyPluginAsync<ActionRoutesOptions> = async (app,
     summary: string,
   ): void => {
     api.post(`/${type}`, { schema: { tags: TAG, summary, body, response: enqueueResponses } }, async (request, reply) => {
-      const action = toNewAction({ ...(request.body as object), type } as Parameters<typeof toNewAction>[0], policies);
+      const action = toNewAction({ ...(request.body as object), type } as Parameters<typeof toNewAction>[0], policies, request.canonicalTexts);
       const [result] = await store.enqueue([action]);
       const { status, body: answer } = replyEnqueued(result as EnqueueResult);
       return reply.code(status).send(answer);
@@ -85,6 +86,11 @@ export const actionRoutes: FastifyPluginAsync<ActionRoutesOptions> = async (app,
     '/batch',
     {
       bodyLimit: BATCH_BODY_LIMIT,
+      // Whatever refused the batch (the parser, the schema, normalisation), the reply names the item.
+      errorHandler: (error) => {
+        withBatchIndex(error);
+        throw error;
+      },
       schema: {
         tags: TAG,
         summary: 'Enqueue up to 1000 actions in one statement; one result per item, in order',
@@ -94,7 +100,7 @@ export const actionRoutes: FastifyPluginAsync<ActionRoutesOptions> = async (app,
       },
     },
     async (request) => {
-      const results = await store.enqueue(toNewActions(request.body.actions, policies));
+      const results = await store.enqueue(toNewActions(request.body.actions, policies, request.canonicalTexts));
       return { results: results.map((result) => replyEnqueued(result).body) };
     },
   );
@@ -110,7 +116,7 @@ export const actionRoutes: FastifyPluginAsync<ActionRoutesOptions> = async (app,
         response: { 200: UnscheduleReply, ...commonErrors() },
       },
     },
-    async (request) => ({ action_id: await store.unschedule(matchForUnschedule(request.body)) }),
+    async (request) => ({ action_id: await store.unschedule(matchForUnschedule(request.body, request.canonicalTexts)) }),
   );
 
   api.post(
@@ -124,7 +130,7 @@ export const actionRoutes: FastifyPluginAsync<ActionRoutesOptions> = async (app,
         response: { 200: UnscheduleAllReply, ...commonErrors() },
       },
     },
-    async (request) => ({ canceled: await store.unscheduleAll(matchForUnscheduleAll(request.body)) }),
+    async (request) => ({ canceled: await store.unscheduleAll(matchForUnscheduleAll(request.body, request.canonicalTexts)) }),
   );
 
   const lookupDescription = 'Absent args mean any args; [] only argless actions. An empty hook or group means any.';
@@ -140,25 +146,25 @@ export const actionRoutes: FastifyPluginAsync<ActionRoutesOptions> = async (app,
     next: await store.next(fromQuery(request.query)),
   }));
   api.post('/next', { schema: { tags: TAG, summary: nextSummary, description: lookupDescription, body: MatchBody, response: { 200: NextReply, ...commonErrors() } } }, async (request) => ({
-    next: await store.next(matchForLookup(request.body)),
+    next: await store.next(matchForLookup(request.body, request.canonicalTexts)),
   }));
   api.get('/has', { schema: { tags: TAG, summary: hasSummary, description: lookupDescription, querystring: MatchQuery, response: { 200: HasReply, ...commonErrors() } } }, async (request) => ({
     scheduled: await store.has(fromQuery(request.query)),
   }));
   api.post('/has', { schema: { tags: TAG, summary: hasSummary, description: lookupDescription, body: MatchBody, response: { 200: HasReply, ...commonErrors() } } }, async (request) => ({
-    scheduled: await store.has(matchForLookup(request.body)),
+    scheduled: await store.has(matchForLookup(request.body, request.canonicalTexts)),
   }));
 
   const listDescription = `Every key of as_get_scheduled_actions with its defaults (per_page 5, orderby date, order ASC). per_page -1 returns every match up to ${LIST_CAP}. total counts all matches.`;
   api.get(
     '/',
     { schema: { tags: TAG, summary: 'as_get_scheduled_actions', description: listDescription, querystring: ListQuery, response: { 200: ListReply, ...commonErrors() } } },
-    async (request) => store.list(toListFilter(request.query, true)),
+    async (request) => store.list(toListFilter(request.query, { fromQuery: true })),
   );
   api.post(
     '/query',
     { schema: { tags: TAG, summary: 'as_get_scheduled_actions with the keys in a body (for long args)', description: listDescription, body: ListBody, response: { 200: ListReply, ...commonErrors() } } },
-    async (request) => store.list(toListFilter(request.body, false)),
+    async (request) => store.list(toListFilter(request.body, { fromQuery: false, texts: request.canonicalTexts })),
   );
 
   const notFound = errorReply('No action with this id.');

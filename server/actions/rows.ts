@@ -1,3 +1,4 @@
+import { RawJson } from '../raw-json.ts';
 import type { Action, ActionStatus, ScheduleType } from './schemas.ts';
 
 /** A row of `actions` as the store selects it (ACTION_COLUMNS). */
@@ -42,8 +43,8 @@ export function toAction(row: ActionRow): Action {
     id: row.id,
     hook: row.hook,
     status: row.status,
-    // JSON.parse is exact for everything JavaScript can hold; matching and dispatch use the stored text.
-    args: JSON.parse(row.args) as unknown,
+    // The stored canonical text itself, written into the reply as it is: key order and literals kept.
+    args: new RawJson(row.args),
     group: row.group_name,
     priority: row.priority,
     unique: row.is_unique,

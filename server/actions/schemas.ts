@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { INT4_MAX, MAX_ID, MAX_UNIX_SECONDS, Text } from '../schema-types.ts';
 
 /**
  * Route schemas of the actions feature: the only validation, the serializer, and the source of
@@ -24,16 +25,18 @@ export function oneOfStrings<const T extends readonly string[]>(values: T, optio
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
-export const Hook = Type.String({ minLength: 1, maxLength: 191, description: 'Hook name, 1–191 characters.' });
-const HookOrAny = Type.String({ maxLength: 191, description: 'Hook name; empty means any hook.' });
-const Group = Type.String({ maxLength: 191, description: 'Group slug, 0–191 characters.' });
+export const Hook = Text({ minLength: 1, maxLength: 191, description: 'Hook name, 1–191 characters.' });
+const HookOrAny = Text({ maxLength: 191, description: 'Hook name; empty means any hook.' });
+const Group = Text({ maxLength: 191, description: 'Group slug, 0–191 characters.' });
 export const Args = Type.Union([Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())], {
-  description: 'A JSON array or object; its canonical text must fit in 8000 UTF-8 bytes. Key order and types count.',
+  description:
+    'A JSON array or object; its canonical text must fit in 8000 UTF-8 bytes. Key order, types and number literals count and come back exactly as sent. ' +
+    'No string or key may contain U+0000, and no number may lie beyond the double range (1e400 is refused: JavaScript and PHP would read it as infinity).',
 });
 const ArgsOrAny = Type.Union([Args, Type.Null()], { description: 'null matches any args; [] only actions created without args.' });
 const Priority = Type.Integer({ minimum: 0, maximum: 255, description: 'Lower runs first. Default 10.' });
 const MaxAttempts = Type.Integer({ minimum: 1, maximum: 100, description: 'Attempts before the action fails; defaults to the hook’s retry policy (1 for unknown hooks).' });
-const Timestamp = Type.Integer({ minimum: 0, maximum: 253_402_300_799, description: 'Unix seconds (UTC).' });
+const Timestamp = Type.Integer({ minimum: 0, maximum: MAX_UNIX_SECONDS, description: 'Unix seconds (UTC), up to the end of year 9999.' });
 
 const enqueueCommon = {
   hook: Hook,
@@ -51,7 +54,7 @@ export const RecurringBody = Type.Object(
   strict,
 );
 export const CronBody = Type.Object(
-  { timestamp: Timestamp, schedule: Type.String({ minLength: 1, maxLength: 255, description: 'Cron expression (5 or 6 fields, or @daily…), evaluated in UTC.' }), ...enqueueCommon },
+  { timestamp: Timestamp, schedule: Text({ minLength: 1, maxLength: 255, description: 'Cron expression (5 or 6 fields, or @daily…), evaluated in UTC.' }), ...enqueueCommon },
   strict,
 );
 export type AsyncBody = Static<typeof AsyncBody>;
@@ -88,9 +91,10 @@ export const BatchReply = Type.Object({ results: Type.Array(BatchResult) });
 
 export const MatchBody = Type.Object({ hook: HookOrAny, args: Type.Optional(ArgsOrAny), group: Type.Optional(Group) }, strict);
 export type MatchBody = Static<typeof MatchBody>;
+const ArgsText = Text({ maxLength: 16_000, description: 'JSON text; absent means any args.' });
 export const MatchQuery = Type.Object({
-  hook: Type.String({ maxLength: 191 }),
-  args: Type.Optional(Type.String({ description: 'JSON text; absent means any args.' })),
+  hook: Text({ maxLength: 191, description: 'Hook name; empty means any hook.' }),
+  args: Type.Optional(ArgsText),
   group: Type.Optional(Group),
 });
 export type MatchQuery = Static<typeof MatchQuery>;
@@ -104,7 +108,8 @@ export const NextReply = Type.Object({
 export const HasReply = Type.Object({ scheduled: Type.Boolean() });
 
 const StatusList = Type.Union([oneOfStrings(ACTION_STATUSES), Type.Array(oneOfStrings(ACTION_STATUSES))]);
-const DateInput = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1, maxLength: 64 })], { description: 'Unix seconds or ISO 8601.' });
+const DateText = Text({ minLength: 1, maxLength: 64, description: `Unix seconds (0 to ${MAX_UNIX_SECONDS}) or ISO 8601 (years 0000–9999).` });
+const DateInput = Type.Union([Type.Integer({ minimum: 0, maximum: MAX_UNIX_SECONDS }), DateText], { description: 'Unix seconds or ISO 8601.' });
 const listKeys = {
   hook: Type.Optional(HookOrAny),
   partial_args_matching: Type.Optional(oneOfStrings(PARTIAL_ARGS_MATCHING)),
@@ -112,18 +117,18 @@ const listKeys = {
   modified_compare: Type.Optional(oneOfStrings(DATE_COMPARE)),
   group: Type.Optional(Group),
   per_page: Type.Optional(Type.Integer({ minimum: -1, maximum: LIST_CAP, description: `-1 (or 0) returns every match, up to ${LIST_CAP}.` })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: INT4_MAX })),
   orderby: Type.Optional(oneOfStrings(ORDER_BY)),
   order: Type.Optional(oneOfStrings(['ASC', 'DESC', 'asc', 'desc'] as const)),
-  search: Type.Optional(Type.String({ maxLength: 191 })),
+  search: Type.Optional(Text({ maxLength: 191 })),
 };
 export const ListQuery = Type.Object({
   ...listKeys,
-  args: Type.Optional(Type.String({ description: 'JSON text; absent means any args.' })),
-  date: Type.Optional(Type.String({ maxLength: 64, description: 'Unix seconds or ISO 8601.' })),
-  modified: Type.Optional(Type.String({ maxLength: 64, description: 'Unix seconds or ISO 8601.' })),
-  status: Type.Optional(Type.String({ maxLength: 200, description: 'Comma-separated statuses.' })),
-  claimed: Type.Optional(Type.String({ maxLength: 64, description: 'true, false, or a claim id.' })),
+  args: Type.Optional(ArgsText),
+  date: Type.Optional(DateText),
+  modified: Type.Optional(DateText),
+  status: Type.Optional(Text({ maxLength: 200, description: 'Comma-separated statuses.' })),
+  claimed: Type.Optional(Text({ maxLength: 64, description: 'true, false, or a claim id.' })),
 });
 export type ListQuery = Static<typeof ListQuery>;
 export const ListBody = Type.Object(
@@ -133,7 +138,7 @@ export const ListBody = Type.Object(
     date: Type.Optional(DateInput),
     modified: Type.Optional(DateInput),
     status: Type.Optional(StatusList),
-    claimed: Type.Optional(Type.Union([Type.Boolean(), Type.String({ maxLength: 64 }), Type.Null()])),
+    claimed: Type.Optional(Type.Union([Type.Boolean(), Text({ maxLength: 64 }), Type.Null()])),
   },
   strict,
 );
@@ -166,6 +171,6 @@ export const Action = Type.Object({
 export type Action = Static<typeof Action>;
 
 export const ListReply = Type.Object({ actions: Type.Array(Action), total: Type.Integer({ minimum: 0 }) });
-export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'The action id (at most 2^53 − 1, so every JSON reader holds it exactly).' }) });
 export const ActionLog = Type.Object({ id: Type.Integer(), message: Type.String(), date_gmt: Type.String({ format: 'date-time' }) });
 export const LogsReply = Type.Object({ logs: Type.Array(ActionLog) });

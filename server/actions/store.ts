@@ -7,7 +7,6 @@ import { buildMatchWhere, type MatchFilter } from './match.ts';
 import { toAction, toActionLog, type ActionLogRow, type ActionRow } from './rows.ts';
 import type { Action } from './schemas.ts';
 import { actionStatements, matchStatements } from './sql.ts';
-import { canonicalize } from './args-canonical.ts';
 
 export type NewSchedule =
   | { type: 'async' }
@@ -352,7 +351,7 @@ export function createActionStore(params: { db: Database; events: SidecarEvents 
     },
 
     async list(filter) {
-      const built = buildListQuery(schema, filter, canonicalize);
+      const built = buildListQuery(schema, filter);
       const { rows } = await db.query<ActionRow & { total: number }>(built.text, built.values);
       let total = rows[0]?.total;
       if (total === undefined) {

@@ -42,3 +42,13 @@ export function isConnectionError(error: unknown): boolean {
   }
   return CONNECTION_ERRNO.has(code) || code.startsWith('08') || code === SQLSTATE.ADMIN_SHUTDOWN || code === SQLSTATE.CRASH_SHUTDOWN || code === SQLSTATE.CANNOT_CONNECT_NOW;
 }
+
+/**
+ * Class 22, data exception: a value the column or cast cannot hold (out of range, bad text for a type,
+ * NUL, an impossible date). Reached only when a schema let such a value through, so it is the
+ * client's input and answers 400, never 500.
+ */
+export function isDataException(error: unknown): boolean {
+  const code = readCode(error);
+  return code !== undefined && /^22[0-9A-Z]{3}$/.test(code);
+}

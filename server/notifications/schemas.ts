@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { oneOfStrings } from '../actions/schemas.ts';
+import { INT4_MAX, MAX_ID, Text } from '../schema-types.ts';
 
 /**
  * Route schemas of the notification pipeline: the only validation, the serializer, and the source
@@ -26,7 +27,7 @@ export const MAX_OPERATIONS = 32;
 const strict = { additionalProperties: false } as const;
 const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601, UTC.' });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
-const LogId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'class_change_logs.log_id' });
+const LogId = Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'class_change_logs.log_id' });
 
 export const LogIdParams = Type.Object({ log_id: LogId }, strict);
 
@@ -58,7 +59,7 @@ export const Operation = Type.String({
   pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$',
   description: 'An operation of the source table (INSERT, UPDATE, …); stored upper-case.',
 });
-const Recipients = Type.Array(Type.String({ format: 'email', maxLength: 320 }), {
+const Recipients = Type.Array(Text({ format: 'email', maxLength: 320 }), {
   maxItems: MAX_RECIPIENTS_PER_OPERATION,
   description: `Up to ${MAX_RECIPIENTS_PER_OPERATION} addresses; an empty list means nobody is notified for this operation.`,
 });
@@ -71,7 +72,7 @@ const RecipientsMap = Type.Record(Operation, Recipients, {
 const AiSettings = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Summaries are requested only when this is on and OPENAI_API_KEY is set.' }),
-    model: Type.String({ minLength: 1, maxLength: 100, description: 'The OpenAI model, e.g. gpt-4o-mini.' }),
+    model: Text({ minLength: 1, maxLength: 100, description: 'The OpenAI model, e.g. gpt-4o-mini.' }),
   },
   strict,
 );
@@ -94,7 +95,7 @@ export const SettingsBody = Type.Object(
 export type SettingsBody = Static<typeof SettingsBody>;
 
 export const CursorBody = Type.Object(
-  { log_id: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'The last log_id already notified (WeCoza: wecoza_last_notified_log_id).' }) },
+  { log_id: Type.Integer({ minimum: 0, maximum: MAX_ID, description: 'The last log_id already notified (WeCoza: wecoza_last_notified_log_id).' }) },
   strict,
 );
 export const CursorReply = Type.Object(
@@ -184,7 +185,7 @@ export const NotificationDetail = Type.Object(
 );
 export type NotificationDetail = Static<typeof NotificationDetail>;
 
-const Search = Type.String({
+const Search = Text({
   minLength: 1,
   maxLength: 191,
   description: 'A log id (whole number: that notification) or the start of a class code (any case).',
@@ -192,12 +193,12 @@ const Search = Type.String({
 
 export const ListQuery = Type.Object(
   {
-    state: Type.Optional(Type.String({ description: `Comma-separated states (${NOTIFICATION_STATES.join(', ')}).` })),
+    state: Type.Optional(Text({ maxLength: 200, description: `Comma-separated states (${NOTIFICATION_STATES.join(', ')}).` })),
     operation: Type.Optional(Operation),
-    class_id: Type.Optional(Type.Integer({ minimum: 0 })),
+    class_id: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ID })),
     search: Type.Optional(Search),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: INT4_MAX, default: 0 })),
   },
   strict,
 );
@@ -216,7 +217,7 @@ export const RedriveBody = Type.Object(
       Type.Array(oneOfStrings(REDRIVABLE_STATES), { minItems: 1, uniqueItems: true, description: 'Default both: skipped and failed.' }),
     ),
     operation: Type.Optional(Operation),
-    class_id: Type.Optional(Type.Integer({ minimum: 0 })),
+    class_id: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ID })),
     search: Type.Optional(Search),
     limit: Type.Optional(
       Type.Integer({ minimum: 1, maximum: MAX_REDRIVE_LIMIT, description: `Notifications to take in this call, oldest first; default ${DEFAULT_REDRIVE_LIMIT}.` }),
