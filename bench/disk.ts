@@ -13,6 +13,8 @@ const total = Number(process.env.BENCH_ACTIONS ?? 1_000_000);
 const schema = 'bench_disk';
 
 const admin = new pg.Client({ connectionString: url });
+// A pg client whose server goes away emits 'error'; unheard, that event would end the process.
+admin.on('error', (error) => process.stderr.write(`admin connection error: ${error.message}\n`));
 await admin.connect();
 await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 const db = createPgDatabase({ connectionString: url, schema, poolSize: 4 });

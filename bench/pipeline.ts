@@ -86,6 +86,8 @@ if (usePglite) {
   };
 } else {
   const admin = new pg.Client({ connectionString: url });
+  // A pg client whose server goes away emits 'error'; unheard, that event would end the process.
+  admin.on('error', (error) => process.stderr.write(`admin connection error: ${error.message}\n`));
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.end();

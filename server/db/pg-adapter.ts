@@ -69,8 +69,15 @@ export function createPgDatabase(options: PgDatabaseOptions): Database {
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client that loses its server (database restart) emits here; without a listener the process dies.
-  pool.on('error', (error) => options.onError?.(error));
+  const report = (error: Error): void => options.onError?.(error);
+  // A client whose server goes away emits 'error', and an 'error' event nobody listens to kills the
+  // process. The pool listens only while a client is idle; a checked-out client (a transaction
+  // between two statements, a query the server's FATAL arrived after) had none. So every client gets
+  // its own listener for its whole life: the statement on it fails, the pool drops it, we log.
+  pool.on('error', report);
+  pool.on('connect', (client) => {
+    client.on('error', report);
+  });
 
   const listeners = new Set<ListenHandle>();
 
@@ -131,22 +138,37 @@ async function startListener(connectionString: string, channel: string, callback
   let retryTimer: NodeJS.Timeout | null = null;
   let delayMs = 250;
 
+  /** Drop a client for good; it keeps an error listener, since ending a broken socket can still emit. */
+  const discard = (dead: pg.Client): void => {
+    dead.removeAllListeners();
+    dead.on('error', () => undefined);
+    dead.end().catch(() => undefined);
+  };
+
   const connect = async (isReconnect: boolean): Promise<void> => {
     const next = new pg.Client({ connectionString, application_name: 'wecoza-sidecar-listen' });
     next.on('notification', (message) => {
       if (message.channel === channel) callbacks.onNotify(message.payload ?? '');
     });
+    // Until it is the live client, a failure here is the attempt's: the caller retries.
+    next.on('error', () => undefined);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${quoteIdentifier(channel)}`);
+    } catch (error) {
+      discard(next);
+      throw error;
+    }
+    if (closed) {
+      discard(next);
+      return;
+    }
+    next.removeAllListeners('error');
     next.on('error', (error) => {
       onError?.(error);
       scheduleReconnect();
     });
     next.on('end', () => scheduleReconnect());
-    await next.connect();
-    await next.query(`LISTEN ${quoteIdentifier(channel)}`);
-    if (closed) {
-      await next.end().catch(() => undefined);
-      return;
-    }
     client = next;
     delayMs = 250;
     if (isReconnect) callbacks.onReconnect?.();
@@ -156,8 +178,7 @@ async function startListener(connectionString: string, channel: string, callback
     if (closed || retryTimer !== null) return;
     const dead = client;
     client = null;
-    dead?.removeAllListeners();
-    dead?.end().catch(() => undefined);
+    if (dead !== null) discard(dead);
     retryTimer = setTimeout(() => {
       retryTimer = null;
       connect(true).catch((error: Error) => {

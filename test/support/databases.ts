@@ -24,6 +24,8 @@ let postgresProbe: Promise<string | null> | null = null;
 export function probePostgres(): Promise<string | null> {
   postgresProbe ??= (async () => {
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3000 });
+    // A pg client whose server goes away emits 'error'; unheard, that event would end the process.
+    client.on('error', (error) => process.stderr.write(`client connection error: ${error.message}\n`));
     try {
       await client.connect();
       await client.query('SELECT 1');

@@ -56,6 +56,8 @@ describeEachDatabase('runner wake-ups', import.meta.url, (ctx) => {
   it('claims once after its LISTEN connection comes back, for the notifications it missed', { skip: postgresOnly }, async () => {
     const t = await startTestRunner(ctx.db, { timings: NO_POLLING, handlers: { missed: async () => undefined } });
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    // A pg client whose server goes away emits 'error'; unheard, that event would end the process.
+    admin.on('error', (error) => process.stderr.write(`admin connection error: ${error.message}\n`));
     await admin.connect();
     try {
       const channel = wakeChannelFor(ctx.db.schema);
@@ -77,6 +79,8 @@ describeEachDatabase('runner wake-ups', import.meta.url, (ctx) => {
   it('with POLL_ONLY never LISTENs and finds actions by polling', { skip: postgresOnly }, async () => {
     const t = await startTestRunner(ctx.db, { config: { pollOnly: true }, timings: { pollFloorMs: 200 }, handlers: { polled: async () => undefined } });
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    // A pg client whose server goes away emits 'error'; unheard, that event would end the process.
+    admin.on('error', (error) => process.stderr.write(`admin connection error: ${error.message}\n`));
     await admin.connect();
     try {
       const [result] = await createActionStore({ db: ctx.db, events: createEvents() }).enqueue([newAction({ hook: 'polled' })]);

@@ -77,6 +77,8 @@ async function chooseStorage(): Promise<Storage> {
       env: { DATABASE_URL: TEST_DATABASE_URL, SIDECAR_SCHEMA: schema, NOTIFICATIONS_ENABLED: 'false' },
       async release() {
         const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        // A pg client whose server goes away emits 'error'; unheard, that event would end the process.
+        admin.on('error', (error) => process.stderr.write(`admin connection error: ${error.message}\n`));
         await admin.connect();
         try {
           await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

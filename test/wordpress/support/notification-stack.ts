@@ -33,6 +33,8 @@ export async function startNotificationStack(prefix: string, seed?: (db: pg.Clie
   const sourceTable = `${sourceSchema}.class_change_logs`;
   const dropSchemas = `DROP SCHEMA IF EXISTS "${sidecarSchema}" CASCADE; DROP SCHEMA IF EXISTS "${sourceSchema}" CASCADE`;
   const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  // A pg client whose server goes away emits 'error'; unheard, that event would end the process.
+  db.on('error', (error) => process.stderr.write(`db connection error: ${error.message}\n`));
   await db.connect();
   let sink: SmtpSink | null = null;
   try {
