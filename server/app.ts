@@ -79,7 +79,8 @@ declare module 'fastify' {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db } = deps;
-  const events = deps.events ?? createEvents();
+  // A listener that throws must not stop the emitter, and must not vanish either.
+  const events = deps.events ?? createEvents((name, error) => deps.logger?.error({ err: error, event: name }, 'event listener failed'));
   const policies = deps.policies ?? createHookPolicies(config);
   const readiness = deps.readiness ?? createReadiness();
   const actions = createActionStore({ db, events });
