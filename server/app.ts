@@ -7,6 +7,7 @@ import { migrationsApplied } from './db/migrator.ts';
 import type { Database } from './db/port.ts';
 import { createEvents, type SidecarEvents } from './events.ts';
 import { authPlugin } from './http/auth.ts';
+import { createAuthThrottle } from './http/auth-throttle.ts';
 import { createClientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { createMetricsRegistry, metricsRoutes } from './http/metrics.ts';
@@ -143,11 +144,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   readiness.register('migrations', async () => ((await migrationsApplied(db)) ? { status: 'ok' } : { status: 'fail', detail: 'migrations are not applied' }));
 
   await app.register(healthRoutes, { readiness });
-  await app.register(metricsRoutes, { registry: metrics, token: deps.apiToken, public: config.metricsPublic });
+  const throttle = createAuthThrottle({ perMinute: config.authFailuresPerMinute });
+  await app.register(metricsRoutes, { registry: metrics, token: deps.apiToken, public: config.metricsPublic, throttle });
   if (config.role === 'worker') return app;
 
   await app.register(async (v1) => {
-    await v1.register(authPlugin, { token: deps.apiToken });
+    await v1.register(authPlugin, { token: deps.apiToken, throttle });
     await registerRateLimit(v1, { max: config.rateLimitMax, windowSeconds: config.rateLimitWindowSeconds });
     await v1.register(actionRoutes, { prefix: '/v1/actions', store: actions, policies });
     await v1.register(runnerRoutes, { prefix: '/v1/actions', store: actions, db, events, runner });

@@ -51,6 +51,12 @@ export interface Config {
   metricsPublic: boolean;
   rateLimitMax: number;
   rateLimitWindowSeconds: number;
+  /** Failed authentications per client address per minute before further failures answer 429; 0 = off. */
+  authFailuresPerMinute: number;
+  /** The whole request (headers and body) must arrive within this; slower clients are cut (408). */
+  requestTimeoutSeconds: number;
+  /** Open connections one client address may hold; more are closed at once; 0 = no bound. */
+  maxConnectionsPerAddress: number;
   runnerBatchSize: number;
   runnerConcurrency: number;
   hookConcurrency: Record<string, number>;
@@ -217,6 +223,10 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPublic: readBool(env, 'METRICS_PUBLIC', false),
     rateLimitMax: readInt(env, 'RATE_LIMIT_MAX', 20_000, 0, 10_000_000),
     rateLimitWindowSeconds: readInt(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    authFailuresPerMinute: readInt(env, 'AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
+    requestTimeoutSeconds: readInt(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
+    // WordPress calls from one address with one connection per PHP worker; 256 covers large pools.
+    maxConnectionsPerAddress: readInt(env, 'MAX_CONNECTIONS_PER_ADDRESS', 256, 0, 100_000),
     runnerBatchSize: readInt(env, 'RUNNER_BATCH_SIZE', 25, 1, 1000),
     runnerConcurrency: readInt(env, 'RUNNER_CONCURRENCY', 32, 1, 1000),
     hookConcurrency: readJson(env, 'HOOK_CONCURRENCY', HookConcurrencySchema, {}),

@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { sidecarError } from '../errors.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
+import { pathOf } from './error-handler.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,6 +31,8 @@ export function bearerOf(request: FastifyRequest): string | undefined {
 
 export interface AuthOptions {
   token: string;
+  /** Shared by every authenticated context, so failures count per address across all of them. */
+  throttle?: AuthThrottle;
 }
 
 /**
@@ -36,12 +40,21 @@ export interface AuthOptions {
  * to that context on purpose; open routes live in a sibling context).
  */
 export const authPlugin = fp<AuthOptions>(
-  async (app: FastifyInstance, { token }) => {
+  async (app: FastifyInstance, options) => {
+    const { token } = options;
     const check = createTokenCheck(token);
+    const { throttle } = options;
     const tokenId = digest(token).toString('hex').slice(0, 16);
     if (!app.hasRequestDecorator('tokenId')) app.decorateRequest('tokenId', null);
     app.addHook('onRequest', async (request, reply) => {
       if (!check(bearerOf(request))) {
+        // Logged without the token: a wrong one may be a real one with a typo.
+        request.log.warn({ remote: request.ip, method: request.method, path: pathOf(request.url) }, 'authentication failed');
+        const waitSeconds = throttle?.recordFailure(request.ip) ?? 0;
+        if (waitSeconds > 0) {
+          reply.header('retry-after', String(waitSeconds));
+          throw sidecarError('auth_throttled', `Too many failed authentications from this address; retry after ${waitSeconds} s.`, { retry_after: waitSeconds });
+        }
         reply.header('www-authenticate', 'Bearer realm="wecoza-sidecar"');
         throw sidecarError('unauthorized');
       }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Type } from 'typebox';
 import { authPlugin } from './auth.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
 import { errorReply } from '../error-schema.ts';
 
 /**
@@ -23,11 +24,12 @@ export interface MetricsRouteOptions {
   token: string;
   /** METRICS_PUBLIC=true: no token needed (a scraper on a private network). */
   public: boolean;
+  throttle?: AuthThrottle;
 }
 
 /** GET /metrics in the Prometheus text format; the bearer token is required unless METRICS_PUBLIC. */
 export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app, options) => {
-  if (!options.public) await app.register(authPlugin, { token: options.token });
+  if (!options.public) await app.register(authPlugin, { token: options.token, ...(options.throttle ? { throttle: options.throttle } : {}) });
   app.get(
     '/metrics',
     {
