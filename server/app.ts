@@ -10,6 +10,7 @@ import { authPlugin } from './http/auth.ts';
 import { createAuthThrottle } from './http/auth-throttle.ts';
 import { createClientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { createHttpGuardMetrics, guardConnections } from './http/connection-guard.ts';
 import { createMetricsRegistry, metricsRoutes } from './http/metrics.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -97,6 +98,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : createRunner({ config, db, events, policies, handlers, ...(deps.logger ? { log: deps.logger } : {}), ...(deps.runnerTimings ? { timings: deps.runnerTimings } : {}) });
   const locks = createLockStore(db);
 
+  const httpGuard = createHttpGuardMetrics(metrics);
+  const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT,
@@ -104,8 +107,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrorHandler,
     schemaController: { compilersFactory: { buildSerializer: buildRawJsonSerializer } },
-    clientErrorHandler: createClientErrorHandler(),
+    clientErrorHandler: createClientErrorHandler({ onTimeout: httpGuard.requestTimedOut }),
+    // A client dripping its headers or body is cut after REQUEST_TIMEOUT_SECONDS; Node checks open
+    // connections on an interval (30 s by default), so the check runs every second.
+    requestTimeout: requestTimeoutMs,
+    http: { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) },
   });
+  guardConnections({ server: app.server, maxPerAddress: config.maxConnectionsPerAddress, metrics: httpGuard, log: app.log });
   app.decorate('sidecar', { events, policies, readiness, actions, locks, handlers, metrics, runner });
   const notifications = registerNotifications({
     app, config, db, events, policies, actions, locks, readiness, handlers, metrics, runsActions: runner !== null,

@@ -35,6 +35,7 @@ export const ERROR_DEFINITIONS = {
   database_unavailable: { status: 503, message: 'The database is unavailable; retry later.' },
   source_unavailable: { status: 503, message: 'The WeCoza source table is not available.' },
   notifications_disabled: { status: 503, message: 'The notification pipeline is switched off (NOTIFICATIONS_ENABLED=false).' },
+  too_many_connections: { status: 503, message: 'This client address holds too many open connections; close some and retry.' },
   role_not_serving: { status: 503, message: 'This process does not run actions (SIDECAR_ROLE=api).' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
