@@ -69,10 +69,11 @@ export const BatchItem = Type.Unsafe<
   discriminator: { propertyName: 'type' },
   required: ['type'],
   oneOf: [
-    Type.Object({ type: Type.Literal('async'), ...AsyncBody.properties }, strict),
-    Type.Object({ type: Type.Literal('single'), ...SingleBody.properties }, strict),
-    Type.Object({ type: Type.Literal('recurring'), ...RecurringBody.properties }, strict),
-    Type.Object({ type: Type.Literal('cron'), ...CronBody.properties }, strict),
+    // Titled: the published document names each branch in its components, as a discriminator needs.
+    Type.Object({ type: Type.Literal('async'), ...AsyncBody.properties }, { ...strict, title: 'BatchItemAsync' }),
+    Type.Object({ type: Type.Literal('single'), ...SingleBody.properties }, { ...strict, title: 'BatchItemSingle' }),
+    Type.Object({ type: Type.Literal('recurring'), ...RecurringBody.properties }, { ...strict, title: 'BatchItemRecurring' }),
+    Type.Object({ type: Type.Literal('cron'), ...CronBody.properties }, { ...strict, title: 'BatchItemCron' }),
   ],
 });
 export type BatchItem = Static<typeof BatchItem>;

@@ -68,7 +68,9 @@ export const notificationRoutes: FastifyPluginAsync<NotificationRoutesOptions> =
         body: ProcessBody,
         response: { 200: ProcessReply, ...errors },
       },
-      // `curl -X POST …/process` with no body at all means "no options", like `{}`.
+      // `curl -X POST …/process` with no body at all means "no options", like `{}`; published as an
+      // optional request body.
+      config: { bodyOptional: true },
       preValidation: async (request) => {
         request.body ??= {};
       },

@@ -63,9 +63,15 @@ const Recipients = Type.Array(Text({ format: 'email', maxLength: 320 }), {
   maxItems: MAX_RECIPIENTS_PER_OPERATION,
   description: `Up to ${MAX_RECIPIENTS_PER_OPERATION} addresses; an empty list means nobody is notified for this operation.`,
 });
-const RecipientsMap = Type.Record(Operation, Recipients, {
-  // TypeBox expresses the key pattern as patternProperties; this makes other keys an error.
-  additionalProperties: false,
+/**
+ * Operation → addresses. The key rule is `propertyNames` rather than TypeBox's Record (which writes
+ * `patternProperties`): the OpenAPI generator turns patternProperties into plain additionalProperties
+ * and the published schema lost its key pattern.
+ */
+const RecipientsMap = Type.Unsafe<Record<string, string[]>>({
+  type: 'object',
+  propertyNames: Operation,
+  additionalProperties: Recipients,
   maxProperties: MAX_OPERATIONS,
   description: 'Operation → addresses. An operation that is absent has no recipients.',
 });
