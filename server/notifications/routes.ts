@@ -72,7 +72,8 @@ export const notificationRoutes: FastifyPluginAsync<NotificationRoutesOptions> =
       // optional request body.
       config: { bodyOptional: true },
       preValidation: async (request) => {
-        request.body ??= {};
+        // Only an absent body; a JSON `null` is a body, and not an object.
+        if (request.body === undefined) request.body = {};
       },
     },
     async (request) => processor.run({ batchLimit: request.body.batch_limit }),
