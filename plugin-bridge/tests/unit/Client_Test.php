@@ -245,4 +245,22 @@ final class Client_Test extends Sidecar_Test_Case {
 
 		$this->assertSame( '12345678901234567890', $answer['big'] );
 	}
+
+	/**
+	 * as_get_scheduled_actions → as_unschedule_action: the args the sidecar returns (its stored text)
+	 * go back with the same key order, the same 64-bit integers and the same strings, so the sidecar's
+	 * exact match finds the action again. (It folds `\/` and `\u00e9` to `/` and `é` when matching.)
+	 */
+	public function test_args_read_from_a_list_go_back_in_the_same_order_with_the_same_integers(): void {
+		$stored = '{"2":"c","0":"a","id":9223372036854775807,"n":-42,"s":"caf\u00e9 / x"}';
+		$this->transport->answer( 200, '{"actions":[{"id":1,"args":' . $stored . '}],"total":1}' )->answer( 200, array( 'action_id' => 1 ) );
+		$client = $this->configured_client();
+
+		$listed = $client->post( '/v1/actions/query', array( 'hook' => 'h' ) );
+		$this->assertSame( array( 2, 0, 'id', 'n', 's' ), array_keys( $listed['actions'][0]['args'] ) );
+		$this->assertSame( PHP_INT_MAX, $listed['actions'][0]['args']['id'] );
+
+		$client->post( '/v1/actions/unschedule', array( 'hook' => 'h', 'args' => $listed['actions'][0]['args'] ) );
+		$this->assertSame( '{"hook":"h","args":{"2":"c","0":"a","id":9223372036854775807,"n":-42,"s":"caf\u00e9 \/ x"}}', $this->transport->last()['args']['body'] );
+	}
 }
