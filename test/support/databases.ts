@@ -121,3 +121,16 @@ export function describeEachDatabase(name: string, file: string, body: (ctx: Dat
     });
   }
 }
+
+/** Rows per table of the test's schema: the proof that a refused request wrote nothing. */
+export async function rowCounts(ctx: DatabaseContext): Promise<Record<string, number>> {
+  const { rows } = await ctx.db.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name`,
+    [ctx.schemaName],
+  );
+  const counts: Record<string, number> = {};
+  for (const { table_name } of rows) {
+    counts[table_name] = (await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${ctx.db.schema}."${table_name}"`)).rows[0]?.n ?? -1;
+  }
+  return counts;
+}

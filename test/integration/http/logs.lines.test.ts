@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { FastifyBaseLogger } from 'fastify';
-import { pino } from 'pino';
 import type { Database } from '../../../server/db/port.ts';
 import { buildTestApp } from '../../support/app.ts';
-
-/** The app's log lines, parsed, from a pino logger writing into memory. */
-function captureLogs(): { logger: FastifyBaseLogger; lines(): Array<Record<string, unknown>> } {
-  let text = '';
-  const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => void ((text += chunk.toString()), done()) }));
-  return { logger, lines: () => text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>) };
-}
+import { captureLogs } from '../../support/logs.ts';
 
 /** A database whose every statement fails with `error` (the app never reaches a real one here). */
 function failingDatabase(error: Error): Database {

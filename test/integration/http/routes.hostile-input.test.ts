@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { buildTestApp, TEST_TOKEN, type TestApp } from '../../support/app.ts';
-import { describeEachDatabase, type DatabaseContext } from '../../support/databases.ts';
+import { describeEachDatabase, rowCounts } from '../../support/databases.ts';
 
 /**
  * Input an outside client can send that the database cannot hold (integers past its ranges, NUL,
@@ -62,18 +62,6 @@ const CASES: HostileCase[] = [
   { title: 'a lock key over 191 characters', method: 'POST', url: `/v1/locks/${'k'.repeat(192)}`, body: { ttl_seconds: 5 }, status: 400, code: 'validation_failed', names: /key/ },
   { title: 'a path parameter far past any limit', method: 'GET', url: `/v1/locks/${'k'.repeat(5000)}`, status: 414, code: 'uri_too_long' },
 ];
-
-async function rowCounts(ctx: DatabaseContext): Promise<Record<string, number>> {
-  const { rows } = await ctx.db.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name`,
-    [ctx.schemaName],
-  );
-  const counts: Record<string, number> = {};
-  for (const { table_name } of rows) {
-    counts[table_name] = (await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${ctx.db.schema}."${table_name}"`)).rows[0]?.n ?? -1;
-  }
-  return counts;
-}
 
 /** The one error shape: `{"error": {"code", "message", ...}}` and nothing of Fastify's own. */
 export function assertErrorShape(response: LightMyRequestResponse | { statusCode: number; body: string }, status: number, code: string): { code: string; message: string; [key: string]: unknown } {
