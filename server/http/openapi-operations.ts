@@ -43,6 +43,8 @@ const OPERATION_IDS: Record<string, string> = {
   'GET /v1/notifications': 'listNotifications',
   'GET /v1/notifications/:log_id': 'getNotification',
   'POST /v1/notifications/:log_id/redrive': 'redriveNotification',
+  'POST /v1/notifications/redrive': 'redriveNotifications',
+  'GET /v1/status': 'getStatus',
 };
 
 /** A route not in the table still gets a stable id: `POST /v1/actions/:id/cancel` → `postActionsIdCancel`. */

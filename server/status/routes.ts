@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { commonErrors } from '../http/error-schema.ts';
+import { commonErrors } from '../error-schema.ts';
 import { StatusReply } from './schemas.ts';
 import { STATUS_CACHE_MS, type StatusReporter } from './status.ts';
 
