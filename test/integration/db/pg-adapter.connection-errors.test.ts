@@ -59,16 +59,22 @@ describe('the pg adapter when its connections are terminated [postgres]', async 
   });
 
   it('fails only the statement on the terminated connection; the one beside it completes', { skip }, async () => {
-    const name = `adapter-stmt-${randomUUID().slice(0, 8)}`;
-    const db = open(name);
+    const db = open(`adapter-stmt-${randomUUID().slice(0, 8)}`);
     try {
+      let victimPid = 0;
       const victim = db.transaction(async (tx) => {
-        await tx.query(`SET application_name = '${name}-victim'`);
+        victimPid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
         await tx.query('SELECT pg_sleep(5)');
       });
       const bystander = db.query<{ done: boolean }>('SELECT pg_sleep(0.5) IS NOT NULL AS done');
-      await waitFor(async () => (await terminate({ applicationName: `${name}-victim` })) === 1, { what: 'the victim to start' });
-      await assert.rejects(victim, (error) => isConnectionError(error));
+      // Terminated only once its statement is running, so the statement is what fails.
+      await waitFor(async () => {
+        if (victimPid === 0) return false;
+        const { rows } = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE 'SELECT pg_sleep(5)%'`, [victimPid]);
+        return rows.length === 1;
+      }, { what: 'the victim statement to run' });
+      assert.equal(await terminate({ pid: victimPid }), 1);
+      await assert.rejects(victim, (error) => isConnectionError(error), 'the victim fails with a connection error');
       assert.deepEqual((await bystander).rows, [{ done: true }]);
     } finally {
       await db.close();
