@@ -75,10 +75,21 @@ function newPgBoss(connectionString: string, schema: string, listen: boolean): P
   return boss;
 }
 
+/**
+ * A pg client whose server goes away emits 'error', and an unheard 'error' ends the process; the pool
+ * listens for idle clients only, so checked-out ones get their own listener.
+ */
+function listenForErrors(pool: pg.Pool): pg.Pool {
+  const report = (error: Error): void => void process.stderr.write(`peer pool connection error: ${error.message}\n`);
+  pool.on('error', report);
+  pool.on('connect', (client) => client.on('error', report));
+  return pool;
+}
+
 /** Create the peer's schema (its own migrations) and a producer over it. */
 export async function openPeer(peer: PeerName, connectionString: string, suffix: string): Promise<PeerClient & { schema: string }> {
   const schema = schemaName(peer, suffix);
-  const pool = new pg.Pool({ connectionString, max: 2 });
+  const pool = listenForErrors(new pg.Pool({ connectionString, max: 2 }));
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   const table = peer === 'pg-boss' ? `"${schema}".job` : `"${schema}"._private_jobs`;
   const analyze = async (): Promise<void> => void (await pool.query(`VACUUM ANALYZE ${table}`));
@@ -124,6 +135,7 @@ export async function openPeer(peer: PeerName, connectionString: string, suffix:
 
 export async function dropPeerSchema(peer: PeerName, connectionString: string, suffix: string): Promise<void> {
   const client = new pg.Client({ connectionString });
+  client.on('error', (error) => process.stderr.write(`peer client connection error: ${error.message}\n`));
   await client.connect();
   await client.query(`DROP SCHEMA IF EXISTS "${schemaName(peer, suffix)}" CASCADE`);
   await client.end();
@@ -132,7 +144,7 @@ export async function dropPeerSchema(peer: PeerName, connectionString: string, s
 /** Start the peer's worker over an existing schema; `onStart(n)` is its no-op job. */
 export async function startPeerWorker(peer: PeerName, connectionString: string, suffix: string, onStart: (n: number) => void): Promise<PeerWorker> {
   const schema = schemaName(peer, suffix);
-  const pool = new pg.Pool({ connectionString, max: 1 });
+  const pool = listenForErrors(new pg.Pool({ connectionString, max: 1 }));
   const unfinished = (): Promise<number> => countUnfinished(pool, peer, schema);
   if (peer === 'pg-boss') {
     const boss = newPgBoss(connectionString, schema, true);

@@ -109,6 +109,8 @@ async function profileCell(admin: pg.Client, dataDir: string | null, label: stri
 }
 
 const admin = new pg.Client({ connectionString: DATABASE_URL });
+// A pg client whose server goes away emits 'error'; unheard, that event would end the process.
+admin.on('error', (error) => process.stderr.write(`admin connection error: ${error.message}\n`));
 await admin.connect();
 try {
   const dataDir = await admin

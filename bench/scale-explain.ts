@@ -94,7 +94,7 @@ export async function explainHotStatements(db: Database, targets: ExplainTargets
   ];
   const claimValues = [25, 'bench-explain', [], [], [], ['bench_noop'], null, 30];
   const list = (status: 'pending' | 'complete'): Explained => {
-    const built = buildListQuery(s, listFilter(targets.hook, status), (value) => JSON.stringify(value));
+    const built = buildListQuery(s, listFilter(targets.hook, status));
     return { name: `list (hook + status=${status}, 10 per page)`, text: built.text, values: built.values };
   };
 
