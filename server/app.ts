@@ -21,6 +21,7 @@ import { createReadiness, type Readiness } from './http/readiness.ts';
 import { registerValidators } from './http/validation.ts';
 import { createHandlerRegistry, type HandlerRegistry } from './runner/handlers.ts';
 import { createHookPolicies, type HookPolicies } from './runner/hook-policies.ts';
+import { createCallbackReadinessCheck } from './runner/callback-readiness.ts';
 import { registerRunnerMetrics } from './runner/metrics.ts';
 import { createQueueDepth } from './runner/queue-depth.ts';
 import { runnerRoutes } from './runner/routes.ts';
@@ -126,7 +127,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ? startWakeNotifier({ db, events, channel: wakeChannelFor(db.schema), senderId: runner?.workerId ?? `api:${process.pid}`, log: app.log })
       : () => undefined;
   const depth = createQueueDepth({ db });
-  const stopRunnerMetrics = registerRunnerMetrics({ registry: metrics, events, depth });
+  const callbackMissing = runner !== null && config.wpCallbackUrl === null;
+  const stopRunnerMetrics = registerRunnerMetrics({ registry: metrics, events, depth, waitingForCallback: callbackMissing ? { handledHooks: () => handlers.hooks() } : null });
   app.addHook('onClose', async () => {
     await runner?.stop();
     stopNotifier();
@@ -150,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return { status: 'ok' };
   });
   readiness.register('migrations', async () => ((await migrationsApplied(db)) ? { status: 'ok' } : { status: 'fail', detail: 'migrations are not applied' }));
+  if (callbackMissing) readiness.register('wordpress_callback', createCallbackReadinessCheck({ db, handledHooks: () => handlers.hooks() }));
 
   await app.register(healthRoutes, { readiness });
   const throttle = createAuthThrottle({ perMinute: config.authFailuresPerMinute });

@@ -33,12 +33,16 @@ export type RetryPolicyInput = Static<typeof RetryPolicySchema>;
 
 const RetryPoliciesSchema = Type.Record(Type.String({ minLength: 1, maxLength: 191 }), RetryPolicySchema);
 const HookConcurrencySchema = Type.Record(Type.String({ minLength: 1, maxLength: 191 }), Type.Integer({ minimum: 1, maximum: 1000 }));
+/** PostgreSQL settings for the embedded database, e.g. {"shared_buffers": "64MB"}; names are GUCs, values as in postgresql.conf. */
+const EmbeddedPgSettingsSchema = Type.Record(Type.String(), Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }));
 const HookRetentionSchema = Type.Record(Type.String({ minLength: 1, maxLength: 191 }), Type.Number({ minimum: 0, maximum: 3650 }));
 
 export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** Over the embedded defaults (server/db/pglite-adapter.ts EMBEDDED_SETTINGS). */
+  embeddedPgSettings: Record<string, string>;
   databaseUrl: string | null;
   databaseDirectUrl: string | null;
   schema: string;
@@ -181,6 +185,14 @@ function readEmailList(env: Env, name: string): string[] {
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const SETTING_NAME = /^[a-z_][a-z0-9_.]{0,62}$/;
+
+function readEmbeddedPgSettings(env: Env): Record<string, string> {
+  const settings = readJson(env, 'EMBEDDED_PG_SETTINGS', EmbeddedPgSettingsSchema, {});
+  const bad = Object.keys(settings).find((name) => !SETTING_NAME.test(name));
+  if (bad !== undefined) throw new ConfigError('EMBEDDED_PG_SETTINGS', `"${bad}" is not a PostgreSQL setting name`);
+  return settings;
+}
 const QUALIFIED_TABLE = /^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/;
 
 /** Parse and validate the environment. Throws `ConfigError` naming the first bad variable. */
@@ -211,6 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: readInt(env, 'PORT', 8787, 0, 65_535),
     host: readString(env, 'HOST', '127.0.0.1'),
     dataDir: path.resolve(readString(env, 'DATA_DIR', './data')),
+    embeddedPgSettings: readEmbeddedPgSettings(env),
     databaseUrl,
     databaseDirectUrl: readUrl(env, 'DATABASE_DIRECT_URL', ['postgres:', 'postgresql:']),
     schema,

@@ -20,6 +20,7 @@ export const ERROR_DEFINITIONS = {
   request_timeout: { status: 408, message: 'The request did not arrive in time; the connection was closed.' },
   not_pending: { status: 409, message: 'The action is not pending.' },
   not_failed: { status: 409, message: 'Only a failed action can be retried.' },
+  callback_not_configured: { status: 409, message: 'This hook runs in WordPress and WP_CALLBACK_URL is not set; the action waits, pending, until it is.' },
   retry_blocked: { status: 409, message: 'A live action with the same hook, args and group exists; this unique action cannot be pending twice.' },
   lock_held: { status: 409, message: 'The lock is held by another owner.' },
   lock_lost: { status: 409, message: 'The lock is not held with this token (expired, released or taken).' },

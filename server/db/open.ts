@@ -77,7 +77,7 @@ export async function openDatabase(config: Config, onError?: (error: Error) => v
     const dir = path.join(config.dataDir, 'pglite');
     // Loaded only here: the WASM build costs ~40 MB of memory a PostgreSQL deployment never uses.
     const { createPgliteDatabase } = await import('./pglite-adapter.ts');
-    const db = await createPgliteDatabase({ dataDir: dir, schema: config.schema });
+    const db = await createPgliteDatabase({ dataDir: dir, schema: config.schema, settings: config.embeddedPgSettings });
     return {
       db,
       description: `embedded PGlite in ${dir} (development and small sites: one process, no fsync)`,

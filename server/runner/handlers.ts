@@ -3,8 +3,8 @@ import type { HookDefaults } from './hook-policies.ts';
 
 /**
  * The handler registry: how built-in hooks (the notification pipeline) meet the runner. A hook with no
- * registered handler is dispatched to WordPress (WP_CALLBACK_URL) or fails with Action Scheduler's
- * "no callbacks" message.
+ * registered handler is dispatched to WordPress (WP_CALLBACK_URL); without a callback URL it is not
+ * claimed and waits, pending.
  *
  * A handler completes the action by resolving. It fails the attempt by throwing; the runner retries
  * within the hook's attempt budget, except for `PermanentError`. It asks to be run again later without

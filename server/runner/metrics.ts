@@ -10,7 +10,15 @@ import { DEPTH_CACHE_MS, LIVE_SCAN_CAP, type QueueDepth } from './queue-depth.ts
 const RUN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const LATENCY_BUCKETS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600];
 
-export function registerRunnerMetrics(params: { registry: Registry; events: SidecarEvents; depth: QueueDepth }): () => void {
+export interface RunnerMetricsParams {
+  registry: Registry;
+  events: SidecarEvents;
+  depth: QueueDepth;
+  /** Set when WP_CALLBACK_URL is not: the hooks with a handler; the due actions of the others wait. */
+  waitingForCallback?: { handledHooks(): string[] } | null;
+}
+
+export function registerRunnerMetrics(params: RunnerMetricsParams): () => void {
   const { registry, events } = params;
   const depth = () => params.depth.snapshot();
   const registers = [registry];
@@ -49,6 +57,18 @@ export function registerRunnerMetrics(params: { registry: Registry; events: Side
       const { byHook } = await depth();
       this.reset();
       for (const row of byHook) this.set({ hook: row.hook }, row.past_due);
+    },
+  });
+  const waiting = params.waitingForCallback ?? null;
+  new Gauge({
+    name: 'sidecar_actions_waiting_for_callback',
+    help: 'Due actions of hooks without a built-in handler, not run because WP_CALLBACK_URL is not set (0 when it is).',
+    registers,
+    async collect() {
+      if (waiting === null) return this.set(0);
+      const handled = new Set(waiting.handledHooks());
+      const { byHook } = await depth();
+      this.set(byHook.reduce((sum, row) => (handled.has(row.hook) ? sum : sum + row.past_due), 0));
     },
   });
   new Gauge({

@@ -42,13 +42,14 @@ export const runnerRoutes: FastifyPluginAsync<RunnerRoutesOptions> = async (app,
         description:
           'Claims the action through the normal runner path (attempt, lease, log lines) and waits for its outcome: 200 with the action as it ended ' +
           `(complete, failed, or pending again for a retry or snooze), or 202 with the action still in progress after ${RUN_WAIT_MS / 1000} s. ` +
-          '409 not_pending for an action that is not pending; 503 role_not_serving on an API-only process.',
+          '409 not_pending for an action that is not pending; 409 callback_not_configured for a hook that runs in WordPress while WP_CALLBACK_URL is not set; ' +
+          '503 role_not_serving on an API-only process.',
         params: IdParams,
         response: {
           200: Action,
           202: Action,
           404: notFound,
-          409: errorReply('The action is not pending.'),
+          409: errorReply('The action is not pending, or its hook runs in WordPress and no callback URL is set.'),
           ...commonErrors(),
           503: errorReply('This process runs no actions (SIDECAR_ROLE=api), is shutting down, or the database is unavailable.'),
         },
@@ -60,6 +61,7 @@ export const runnerRoutes: FastifyPluginAsync<RunnerRoutesOptions> = async (app,
       const result = await runner.runNow(id);
       if (result === 'not_found') throw sidecarError('not_found', `No action ${id}.`);
       if (result === 'stopping') throw sidecarError('not_ready', 'This process is shutting down; try another one.');
+      if (result === 'no_callback') throw sidecarError('callback_not_configured');
       const action = await actionOrThrow(store, id);
       if (result === 'not_pending') throw sidecarError('not_pending', `Action ${id} is ${action.status}; only a pending action can be run.`, { status: action.status });
       return reply.code(result === 'finished' ? 200 : 202).send(action);

@@ -17,7 +17,7 @@ import { createSettler } from './settler.ts';
 import { runnerStatements } from './sql.ts';
 import { createWakeSignal, listenForWakeups, wakeChannelFor } from './wakeups.ts';
 import { DEFAULT_TIMINGS, type RunnerTimings } from './timings.ts';
-import { createWordPressDispatch, failWithoutCallbacks } from './wordpress-dispatch.ts';
+import { createWordPressDispatch } from './wordpress-dispatch.ts';
 import './events.ts';
 
 /**
@@ -29,7 +29,8 @@ import './events.ts';
  */
 export type { RunnerTimings } from './timings.ts';
 
-export type RunNowResult = 'finished' | 'running' | 'not_found' | 'not_pending' | 'stopping';
+/** `no_callback`: the action's hook runs in WordPress and WP_CALLBACK_URL is not set. */
+export type RunNowResult = 'finished' | 'running' | 'not_found' | 'not_pending' | 'no_callback' | 'stopping';
 
 export interface Runner {
   readonly workerId: string;
@@ -89,10 +90,12 @@ export function createRunner(params: RunnerParams): Runner {
   const signal = createWakeSignal();
   const settler = createSettler({ db, sql, events, log, flushIntervalMs: timings.flushIntervalMs, maxBatch: timings.settleBatch });
   const pool = createExecutionPool(config.runnerConcurrency, (error) => log.error({ err: error }, 'runner task failed unexpectedly'));
+  // Without a callback URL nothing can run a hook that has no handler: such actions are not claimed
+  // (a missing setting must not fail work); /readyz warns and /metrics counts them meanwhile.
   const dispatch =
     config.wpCallbackUrl !== null && config.wpCallbackSecret !== null
       ? createWordPressDispatch({ url: config.wpCallbackUrl, secret: config.wpCallbackSecret })
-      : failWithoutCallbacks;
+      : null;
   const capacity = createCapacity({
     concurrency: config.runnerConcurrency,
     caps: () => policies.concurrencyCaps(),
@@ -119,7 +122,9 @@ export function createRunner(params: RunnerParams): Runner {
 
   const handlerFor = (hook: string): ((context: HandlerContext) => Promise<void>) => {
     const handler = handlers.get(hook);
-    return handler ? (context) => handler.run(context) : dispatch;
+    if (handler) return (context) => handler.run(context);
+    // Unreachable through the claims, which take such hooks only with a dispatch; kept as a guard.
+    return dispatch ?? ((context) => Promise.reject(new Error(`hook ${context.action.hook} has no handler and WP_CALLBACK_URL is not set`)));
   };
 
   /** Decide and queue the outcome of a run; only the first call per run counts. */
@@ -192,7 +197,7 @@ export function createRunner(params: RunnerParams): Runner {
     const filters = capacity.filters();
     const { rows } = await db.query<ClaimedActionRow>(
       sql.claimDueActions,
-      [limit, workerId, filters.fullHooks, filters.capHooks, filters.capRooms, filters.handledHooks, filters.dispatchRoom, config.leaseSeconds],
+      [limit, workerId, filters.fullHooks, filters.capHooks, filters.capRooms, filters.handledHooks, filters.dispatchRoom, config.leaseSeconds, dispatch !== null],
       { prepare: true },
     );
     for (const row of rows) execute(row);
@@ -358,11 +363,12 @@ export function createRunner(params: RunnerParams): Runner {
 
     async runNow(id, waitMs = timings.runNowWaitMs) {
       if (stopping) return 'stopping';
-      const { rows } = await db.query<ClaimedActionRow>(sql.claimPendingById, [id, workerId, config.leaseSeconds]);
+      const { rows } = await db.query<ClaimedActionRow>(sql.claimPendingById, [id, workerId, config.leaseSeconds, dispatch !== null, handlers.hooks()]);
       const row = rows[0];
       if (row === undefined) {
-        const found = await db.query<{ status: string }>(sql.selectActionStatus, [id]);
-        return found.rows.length === 0 ? 'not_found' : 'not_pending';
+        const found = (await db.query<{ status: string; hook: string }>(sql.selectActionStatus, [id])).rows[0];
+        if (found === undefined) return 'not_found';
+        return found.status === 'pending' ? 'no_callback' : 'not_pending';
       }
       const run = execute(row);
       let timer: NodeJS.Timeout | undefined;

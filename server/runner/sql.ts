@@ -17,7 +17,8 @@ export function runnerStatements(s: string) {
      * take the same row. Hooks at their cap in this process ($3) and paused hooks are skipped before
      * the LIMIT; `chosen` then keeps, per capped hook, only as many as it has room for ($4/$5 list the
      * rooms; an unlisted hook without a handler ($6) gets $7, the dispatch default). Candidates left
-     * out stay pending: their row locks end with the statement.
+     * out stay pending: their row locks end with the statement. When $9 is false (no WP_CALLBACK_URL)
+     * only hooks with a handler ($6) are candidates: the others wait, pending, for a callback URL.
      */
     claimDueActions: `
       WITH candidates AS MATERIALIZED (
@@ -25,6 +26,7 @@ export function runnerStatements(s: string) {
         FROM ${s}.actions a
         WHERE a.status = 'pending' AND a.scheduled_at <= now()
           AND a.hook <> ALL ($3::text[])
+          AND ($9::boolean OR a.hook = ANY ($6::text[]))
           AND NOT EXISTS (SELECT 1 FROM ${s}.hook_pauses p WHERE p.hook = a.hook AND p.paused_until > now())
         ORDER BY a.priority, a.scheduled_at, a.id
         LIMIT $1
@@ -50,13 +52,16 @@ export function runnerStatements(s: string) {
       logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, 'action started via Sidecar' FROM claimed)
       SELECT ${CLAIMED_COLUMNS} FROM claimed ORDER BY priority, scheduled_at, id`,
 
-    /** /run: claim one pending action now, whatever its date, cap or pause (an operator asked). */
+    /**
+     * /run: claim one pending action now, whatever its date, cap or pause (an operator asked); not a
+     * hook without a handler ($5) while nothing can dispatch it ($4 false).
+     */
     claimPendingById: `
       WITH claimed AS (
         UPDATE ${s}.actions a
         SET status = 'in-progress', attempts = a.attempts + 1, claim_token = gen_random_uuid(), claimed_by = $2,
             last_attempt_at = now(), lease_expires_at = now() + make_interval(secs => $3::float8)
-        WHERE a.id = $1 AND a.status = 'pending'
+        WHERE a.id = $1 AND a.status = 'pending' AND ($4::boolean OR a.hook = ANY ($5::text[]))
         RETURNING a.*
       ),
       logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, 'action started via Sidecar' FROM claimed)
@@ -206,7 +211,18 @@ export function runnerStatements(s: string) {
       )
       SELECT id, (extract(epoch FROM now()) * 1000)::float8 AS due_ms FROM reset`,
 
-    selectActionStatus: `SELECT status FROM ${s}.actions WHERE id = $1`,
+    selectActionStatus: `SELECT status, hook FROM ${s}.actions WHERE id = $1`,
+
+    /**
+     * Due pending actions of hooks without a handler ($1): what waits for WP_CALLBACK_URL. Read through
+     * the pending partial index and capped at $2 rows, like the metrics' depth query.
+     */
+    countDueWithoutHandler: `
+      SELECT count(*)::integer AS waiting FROM (
+        SELECT 1 FROM ${s}.actions
+        WHERE status = 'pending' AND scheduled_at <= now() AND hook <> ALL ($1::text[])
+        LIMIT $2
+      ) due`,
 
     /**
      * The cleaner, one retention class at a time: finished actions of status $1 older than $2 seconds,

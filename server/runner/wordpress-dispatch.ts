@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { PermanentError, SnoozeError, type HandlerContext, type RunningAction } from './handlers.ts';
+import { SnoozeError, type HandlerContext, type RunningAction } from './handlers.ts';
 import { truncateReason } from './outcomes.ts';
 
 /**
@@ -129,9 +129,4 @@ export function createWordPressDispatch(options: { url: string; secret: string; 
     }
     throw new Error(`WordPress answered ${response.status}: ${message}`);
   };
-}
-
-/** Without WP_CALLBACK_URL, a hook with no handler fails as Action Scheduler's does. */
-export function failWithoutCallbacks(context: HandlerContext): Promise<void> {
-  return Promise.reject(new PermanentError(`no callbacks are registered for hook ${context.action.hook}`));
 }

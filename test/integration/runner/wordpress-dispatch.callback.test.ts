@@ -1,44 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { it } from 'node:test';
 import { describeEachDatabase } from '../../support/databases.ts';
+import { startFakeWordPress, type Received } from '../../support/fake-wordpress.ts';
 import { actionState, countByStatus, logMessages, startTestRunner, waitFor } from '../../support/runner.ts';
 
 const SECRET = 'callback-secret-0123456789';
-
-interface Received {
-  body: string;
-  headers: http.IncomingHttpHeaders;
-}
-
-type Respond = (request: Received, response: http.ServerResponse) => void;
-
-/** A loopback stand-in for the bridge's REST route: records requests, answers with `respond`. */
-async function startFakeWordPress(respond: Respond): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const entry = { body: Buffer.concat(chunks).toString('utf8'), headers: request.headers };
-      received.push(entry);
-      respond(entry, response);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/?rest_route=/wecoza-sidecar/v1/run`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** What the bridge does: recompute the HMAC of "<timestamp>.<body>" and compare in constant time. */
 function signatureIsValid(received: Received): boolean {
@@ -166,21 +134,6 @@ describeEachDatabase('runner dispatch to WordPress', import.meta.url, (ctx) => {
     } finally {
       await t.stop();
       await wp.close();
-    }
-  });
-
-  it('fails with Action Scheduler’s message when no callback URL is configured', async () => {
-    const t = await startTestRunner(ctx.db, { config: { wpCallbackUrl: null, wpCallbackSecret: null } });
-    try {
-      const [id] = await t.enqueue([{ hook: 'nobody_listens', maxAttempts: 3 }]);
-      const state = await waitFor(async () => {
-        const s = await actionState(ctx.db, id as number);
-        return s.status === 'failed' && s;
-      }, { what: 'failure' });
-      assert.equal(state.last_error, 'no callbacks are registered for hook nobody_listens');
-      assert.equal(state.attempts, 1, 'no retries: nothing could run it');
-    } finally {
-      await t.stop();
     }
   });
 });
