@@ -1,18 +1,22 @@
+import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { migrate } from './db/migrator.ts';
 import { DataDirLockedError, openDatabase, type OpenedDatabase } from './db/open.ts';
 import type { Database } from './db/port.ts';
+import { SQLSTATE, sqlState } from './db/sqlstate.ts';
 import { resolveApiToken, type ResolvedToken } from './http/api-token.ts';
 import { createMetricsRegistry } from './http/metrics.ts';
 import { createHandlerRegistry, type HandlerRegistry } from './runner/handlers.ts';
 import type { RunnerTimings } from './runner/runner.ts';
+import { explainListenError, explainPostgresError, StartError } from './start-errors.ts';
 
 /**
  * The process lifecycle, shared by `main.ts` and the e2e tests' entry (which adds test handlers):
- * config → database → migrations → app → listen → runner; and the way back on a signal.
+ * config → token → port check → database → migrations → app → listen → runner; and the way back on a signal.
  */
 export interface StartOptions {
   env?: Record<string, string | undefined>;
@@ -38,25 +42,86 @@ function banner(config: Config, address: string, database: string, token: Resolv
     `  Docs       ${address}/docs`,
     `  Database   ${database}`,
     `  Role       ${config.role}${config.role === 'api' ? ' (serves HTTP, runs no action)' : config.role === 'worker' ? ' (runs actions; serves only health and metrics)' : ''}`,
-    token.generated
-      ? `  API token  ${token.token}\n             (generated now and stored in ${token.source}; it is printed only this once)`
-      : `  API token  from ${token.source}`,
+    token.generated ? `  API token  generated on this start (printed above) and stored in ${token.source}` : `  API token  from ${token.source}`,
     '',
   ];
   return lines.join('\n');
 }
 
-/** Throws ConfigError or DataDirLockedError for the caller to turn into an exit code. */
+/** Printed the moment a token is generated: a start that fails later must not lose it. */
+function generatedTokenNotice(token: ResolvedToken): string {
+  return `\nAPI token  ${token.token}\n           (generated now and stored in ${token.source}; it is printed only on this start)\n`;
+}
+
+/**
+ * Bind HOST:PORT for a moment before the database is touched, so a port in use stops the start before
+ * migrations run. The real listen comes later (the app needs the database first); a process that takes
+ * the port in between still gets the same explained error.
+ */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen({ host, port, exclusive: true }, resolve);
+    });
+  } catch (error) {
+    throw explainListenError(error, host, port) ?? error;
+  } finally {
+    await new Promise<void>((resolve) => (probe.listening ? probe.close(() => resolve()) : resolve()));
+  }
+}
+
+/** Run one start-up phase; a PostgreSQL failure in it comes back naming its variable and the fix. */
+async function inPhase<T>(config: Config, fn: () => Promise<T>, whoAmI?: () => Promise<string | undefined>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (config.databaseUrl === null) throw error;
+    const role = sqlState(error) === SQLSTATE.INSUFFICIENT_PRIVILEGE ? await whoAmI?.().catch(() => undefined) : undefined;
+    throw explainPostgresError(error, { variable: 'DATABASE_URL', url: config.databaseUrl, role }, config.schema) ?? error;
+  }
+}
+
+/** SOURCE_DATABASE_URL, when set, is reached once at start: a wrong URL is a start error, not a 503 later. */
+async function checkSourceDatabase(config: Config): Promise<void> {
+  if (config.sourceDatabaseUrl === null || !config.notificationsEnabled) return;
+  const client = new pg.Client({ connectionString: config.sourceDatabaseUrl, connectionTimeoutMillis: 5_000, application_name: 'wecoza-sidecar-start' });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (error) {
+    throw explainPostgresError(error, { variable: 'SOURCE_DATABASE_URL', url: config.sourceDatabaseUrl }, config.schema) ?? error;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Throws ConfigError, StartError (a fixable setting, named) or DataDirLockedError for the caller to
+ * turn into an exit code. Each phase logs one line as it begins or ends.
+ */
 export async function startSidecar(options: StartOptions = {}): Promise<RunningSidecar> {
   const config = loadConfig(options.env ?? process.env);
   const logger = pino({ level: config.logLevel, base: { service: 'wecoza-sidecar' } });
+  const token = await resolveApiToken(config);
+  if (token.generated) process.stdout.write(generatedTokenNotice(token));
+  await checkPortFree(config.host, config.port);
+
+  logger.info({ phase: 'database' }, 'opening the database');
   const opened: OpenedDatabase = await openDatabase(config, (error) => logger.warn({ err: error }, 'database connection error'));
   const { db } = opened;
+  const whoAmI = async (): Promise<string | undefined> => (await db.query<{ role: string }>('SELECT current_user AS role')).rows[0]?.role;
   try {
-    const { applied } = await migrate(db);
-    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    await inPhase(config, () => db.query('SELECT 1'));
+    logger.info({ phase: 'database', database: opened.description }, 'database open');
+    await checkSourceDatabase(config);
 
-    const token = await resolveApiToken(config);
+    logger.info({ phase: 'migrations' }, 'applying migrations');
+    const { applied } = await inPhase(config, () => migrate(db), whoAmI);
+    logger.info({ phase: 'migrations', applied }, applied.length > 0 ? 'migrations applied' : 'migrations up to date');
+
     const handlers = createHandlerRegistry();
     await options.registerHandlers?.(handlers, { config, db, logger });
     const app = await buildApp({
@@ -68,10 +133,17 @@ export async function startSidecar(options: StartOptions = {}): Promise<RunningS
       metrics: createMetricsRegistry({ processMetrics: true }),
       ...(options.runnerTimings ? { runnerTimings: options.runnerTimings } : {}),
     });
-    const address = await app.listen({ port: config.port, host: config.host });
+    let address: string;
+    try {
+      address = await app.listen({ port: config.port, host: config.host, listenTextResolver: (at) => `listening at ${at}` });
+    } catch (error) {
+      await app.close().catch(() => undefined);
+      throw explainListenError(error, config.host, config.port) ?? error;
+    }
     // The runner starts after migrations and after the port is bound: a process that cannot serve
     // its health checks should not be taking work either.
     await app.sidecar.runner?.start();
+    if (app.sidecar.runner) logger.info({ phase: 'runner', worker: app.sidecar.runner.workerId }, 'runner started');
     process.stdout.write(`${banner(config, address, opened.description, token)}\n`);
 
     let stopping: Promise<void> | null = null;
@@ -121,6 +193,10 @@ export function exitOnStartFailure(error: unknown): never {
   if (error instanceof DataDirLockedError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(3);
+  }
+  if (error instanceof StartError) {
+    process.stderr.write(`The sidecar could not start: ${error.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`The sidecar could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);

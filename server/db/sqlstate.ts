@@ -17,6 +17,13 @@ export const SQLSTATE = {
   CANNOT_CONNECT_NOW: '57P03',
   SERIALIZATION_FAILURE: '40001',
   DEADLOCK_DETECTED: '40P01',
+  /** At start: the database in the URL does not exist (start-errors.ts names the variable and the fix). */
+  INVALID_CATALOG_NAME: '3D000',
+  /** At start: wrong password, or no pg_hba.conf entry / no such role. */
+  INVALID_PASSWORD: '28P01',
+  INVALID_AUTHORIZATION: '28000',
+  /** permission denied for database/schema/table: the role lacks a GRANT (start-errors.ts names it). */
+  INSUFFICIENT_PRIVILEGE: '42501',
 } as const;
 
 const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
