@@ -2,8 +2,8 @@
  * `npm run bench:startup`: how long the sidecar takes from spawn until /healthz answers, and its
  * resident memory once idle, on PostgreSQL and on a fresh embedded DATA_DIR (figures, never a test).
  *
- * Each cell spawns the service as production runs it (`node dist/server/main.js`, built first when
- * dist/ is missing) and, as the baseline in the same run, the way `npm start` ran it before the build
+ * Each cell spawns the service as production runs it (`npm start`'s node command line, on dist/,
+ * built first when missing, without npm in front) and, as the baseline in the same run, the way `npm start` ran it before the build
  * existed (`tsx server/main.ts`: a tsx wrapper process plus the Node process it starts). RSS is summed
  * over the whole process tree (the wrapper included), sampled every 250 ms for IDLE_SECONDS after
  * /healthz; "idle" is the last sample, "peak" the highest. PostgreSQL cells use a scratch schema
@@ -91,8 +91,16 @@ function healthz(port: number): Promise<boolean> {
   });
 }
 
+/** `npm start`'s own command line (its node flags included), run without npm in front, as systemd does. */
+function startCommand(): string[] {
+  const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const words = (scripts.start ?? '').split(/\s+/).filter((word) => word !== '');
+  if (words[0] !== 'node') throw new Error(`npm start does not run node: ${scripts.start}`);
+  return words.slice(1);
+}
+
 function command(launcher: Launcher): [string, string[]] {
-  if (launcher === 'dist') return [process.execPath, ['dist/server/main.js']];
+  if (launcher === 'dist') return [process.execPath, startCommand()];
   return [path.join(ROOT, 'node_modules/.bin/tsx'), ['server/main.ts']];
 }
 

@@ -12,7 +12,7 @@ import { Type, type TString } from 'typebox';
 export const NO_NUL_PATTERN = '^[^\\u0000]*$';
 
 /** A request string: any text but NUL. `pattern` replaces the NUL rule where it already excludes NUL. */
-export function Text(options: { minLength?: number; maxLength?: number; description?: string; format?: string; pattern?: string } = {}): TString {
+export function Text(options: { minLength?: number; maxLength?: number; description?: string; format?: string; pattern?: string; examples?: string[] } = {}): TString {
   return Type.String({ pattern: NO_NUL_PATTERN, ...options });
 }
 

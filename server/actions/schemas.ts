@@ -25,18 +25,19 @@ export function oneOfStrings<const T extends readonly string[]>(values: T, optio
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
-export const Hook = Text({ minLength: 1, maxLength: 191, description: 'Hook name, 1–191 characters.' });
+export const Hook = Text({ minLength: 1, maxLength: 191, description: 'Hook name, 1–191 characters.', examples: ['wecoza_process_event'] });
 const HookOrAny = Text({ maxLength: 191, description: 'Hook name; empty means any hook.' });
-const Group = Text({ maxLength: 191, description: 'Group slug, 0–191 characters.' });
+const Group = Text({ maxLength: 191, description: 'Group slug, 0–191 characters.', examples: ['wecoza-notifications'] });
 export const Args = Type.Union([Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())], {
   description:
     'A JSON array or object; its canonical text must fit in 8000 UTF-8 bytes. Key order, types and number literals count and come back exactly as sent. ' +
     'No string or key may contain U+0000, and no number may lie beyond the double range (1e400 is refused: JavaScript and PHP would read it as infinity).',
+  examples: [{ event_id: 6 }],
 });
 const ArgsOrAny = Type.Union([Args, Type.Null()], { description: 'null matches any args; [] only actions created without args.' });
-const Priority = Type.Integer({ minimum: 0, maximum: 255, description: 'Lower runs first. Default 10.' });
+const Priority = Type.Integer({ minimum: 0, maximum: 255, description: 'Lower runs first. Default 10.', examples: [10] });
 const MaxAttempts = Type.Integer({ minimum: 1, maximum: 100, description: 'Attempts before the action fails; defaults to the hook’s retry policy (1 for unknown hooks).' });
-const Timestamp = Type.Integer({ minimum: 0, maximum: MAX_UNIX_SECONDS, description: 'Unix seconds (UTC), up to the end of year 9999.' });
+const Timestamp = Type.Integer({ minimum: 0, maximum: MAX_UNIX_SECONDS, description: 'Unix seconds (UTC), up to the end of year 9999.', examples: [1893456000] });
 
 const enqueueCommon = {
   hook: Hook,
@@ -47,8 +48,10 @@ const enqueueCommon = {
   max_attempts: Type.Optional(MaxAttempts),
 };
 
-export const AsyncBody = Type.Object(enqueueCommon, strict);
-export const SingleBody = Type.Object({ timestamp: Timestamp, ...enqueueCommon }, strict);
+/** WeCoza's own call: its PHP enqueues this hook for every new notification event. */
+const EXAMPLE_ENQUEUE = { hook: 'wecoza_process_event', args: { event_id: 6 }, group: 'wecoza-notifications', priority: 10 };
+export const AsyncBody = Type.Object(enqueueCommon, { ...strict, examples: [{ ...EXAMPLE_ENQUEUE, unique: true }] });
+export const SingleBody = Type.Object({ timestamp: Timestamp, ...enqueueCommon }, { ...strict, examples: [{ timestamp: 1893456000, ...EXAMPLE_ENQUEUE }] });
 export const RecurringBody = Type.Object(
   { timestamp: Timestamp, interval_in_seconds: Type.Integer({ minimum: 1, maximum: 315_360_000 }), ...enqueueCommon },
   strict,
@@ -79,10 +82,10 @@ export const BatchItem = Type.Unsafe<
 export type BatchItem = Static<typeof BatchItem>;
 export const BatchBody = Type.Object({ actions: Type.Array(BatchItem, { minItems: 1, maxItems: 1000 }) }, strict);
 
-export const EnqueueCreated = Type.Object({ action_id: Type.Integer({ minimum: 1 }) }, strict);
+export const EnqueueCreated = Type.Object({ action_id: Type.Integer({ minimum: 1 }) }, { ...strict, description: 'Created: the new action’s id.' });
 export const EnqueueBlocked = Type.Object(
   { action_id: Type.Literal(0), existing_action_id: Type.Integer({ minimum: 1, description: 'The live twin that blocked this unique enqueue.' }) },
-  strict,
+  { ...strict, description: 'Not created: a unique action with the same hook, args and group is pending or in progress (Action Scheduler returns 0).' },
 );
 export const BatchResult = Type.Object({
   action_id: Type.Integer({ minimum: 0 }),

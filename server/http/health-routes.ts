@@ -22,7 +22,10 @@ export const healthRoutes: FastifyPluginAsync<{ readiness: Readiness }> = async 
         tags: ['operations'],
         summary: 'Readiness: database reachable, migrations applied, source table present, SMTP not failing authentication',
         description: '503 when a check fails; 200 with status "degraded" when a check warns (the queue works, something needs attention).',
-        response: { 200: ReadyReply, 503: ReadyReply },
+        response: {
+          200: Type.Object(ReadyReply.properties, { description: 'Ready, or degraded: every check passed or only warns.' }),
+          503: Type.Object(ReadyReply.properties, { description: 'Not ready: a check failed.' }),
+        },
       },
     },
     async (_request, reply) => {

@@ -2,12 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { publishedSchema } from './openapi-operations.ts';
+import { PACKAGE } from '../package-info.ts';
 
-export const API_VERSION = '1.0.0';
+/** The document's version is the package's: one number to bump (CHANGELOG.md). */
+export const API_VERSION = PACKAGE.version;
+export const SERVICE_TITLE = 'WeCoza Sidecar API';
 
 const DESCRIPTION = [
   "Action Scheduler's API over REST, atomic locks and the WeCoza notification pipeline.",
-  'Every /v1 route needs `Authorization: Bearer <token>`. Errors always have the shape `{"error": {"code": "...", "message": "..."}}`.',
+  'Every /v1 route needs `Authorization: Bearer <token>` (the Authorize button). The token is `SIDECAR_API_TOKEN` when it is set ' +
+    '(required with PostgreSQL); on the embedded default it is generated on the first start, printed once, and kept in `DATA_DIR/api-token` ' +
+    '(`./data/api-token`). Errors always have the shape `{"error": {"code": "...", "message": "..."}}`.',
   'Bodies are strict JSON: nothing is coerced and unknown keys are refused. Rate limits are per token (429 with Retry-After); failed authentications are limited per client address.',
   'No text may contain U+0000 (PostgreSQL cannot store it), lone surrogates and invalid UTF-8 are refused, never rewritten, and a JSON number beyond the double range (1e400) is refused. Ids are at most 2^53 − 1, so every JSON reader holds them exactly. Args come back exactly as they were sent: key order and number literals included.',
 ].join('\n\n');
@@ -73,7 +78,7 @@ export async function registerOpenApi(app: FastifyInstance, options: { metricsPu
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'WeCoza Sidecar', version: API_VERSION, description: DESCRIPTION, license: { name: 'GPL-2.0-or-later', identifier: 'GPL-2.0-or-later' } },
+      info: { title: SERVICE_TITLE, version: API_VERSION, description: DESCRIPTION, license: { name: 'GPL-2.0-or-later', identifier: 'GPL-2.0-or-later' } },
       servers: [{ url: '/', description: 'The sidecar serving this document' }],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       tags: [
@@ -94,7 +99,13 @@ export async function registerOpenApi(app: FastifyInstance, options: { metricsPu
     },
     transformObject: (documentObject) => finishDocument((documentObject as { openapiObject: OpenApiDocument }).openapiObject),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true, persistAuthorization: true },
+    theme: { title: SERVICE_TITLE },
+  });
+  // A person who opens the service's address in a browser lands on the docs.
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs', 302));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/openapi.yaml', { schema: { hide: true } }, async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(app.swagger({ yaml: true })));
 }
