@@ -19,7 +19,7 @@
  *
  * Tuning through the environment: RUNNER_BATCH_SIZE, RUNNER_CONCURRENCY, BENCH_FLUSH_MS,
  * BENCH_SETTLE_BATCH, BENCH_COUNT (20000), BENCH_LATENCY_SECONDS (10), BENCH_SKIP_PGLITE=1, BENCH_ONLY=drain
- * (the runner's drain alone, for tuning sweeps), BENCH_ONLY=pglite, BENCH_NODE_ARGS (e.g. --cpu-prof for the children).
+ * (the runner's drain alone, for tuning sweeps), BENCH_ONLY=pglite, BENCH_ONLY=pglite-drain (its embedded drain alone), BENCH_NODE_ARGS (e.g. --cpu-prof for the children).
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -321,6 +321,18 @@ async function preparePglite(dataDir: string, count: number): Promise<void> {
   await db.close();
 }
 
+/** The embedded drain alone (BENCH_ONLY=pglite-drain), for sweeps over EMBEDDED_PG_SETTINGS and node flags. */
+async function pgliteDrain(engine: Engine): Promise<{ rate: number; rssMb: number }> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-runner-pglite-'));
+  try {
+    await preparePglite(path.join(dataDir, 'drain'), COUNT);
+    const drain = await runChild({ engine, kind: 'pglite', mode: 'drain', schema: 'sidecar', dataDir: path.join(dataDir, 'drain'), count: COUNT, tuning: TUNING });
+    return { rate: COUNT / ((drain.ms as number) / 1000), rssMb: drain.rssMb };
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function pgliteCells(engine: Engine): Promise<{ rate: number; p50: number; p99: number; rssMb: number }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-runner-pglite-'));
   try {
@@ -345,6 +357,11 @@ async function main(): Promise<void> {
       `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n\n`,
   );
   if (process.env.BENCH_ONLY === 'pglite') return printPglite();
+  if (process.env.BENCH_ONLY === 'pglite-drain') {
+    const drain = await pgliteDrain('runner');
+    process.stdout.write(`runner embedded drain: ${fmt(drain.rate, 0)} actions/s, peak RSS ${fmt(drain.rssMb, 0)} MB\n`);
+    return;
+  }
   const runnerDrain = await drainPostgres('runner');
   if (process.env.BENCH_ONLY === 'drain') {
     process.stdout.write(`runner drain: ${fmt(runnerDrain.rate, 0)} actions/s, peak RSS ${fmt(runnerDrain.rssMb, 0)} MB\n`);
