@@ -12,7 +12,7 @@ import { startSidecar } from '../../support/sidecar-process.ts';
  * `npm ci && npm start` leaves it), and compared with the `# → <status> <body>` line the README
  * prints beside it. A curl line without such a line fails the test, so README and behaviour cannot
  * drift apart. In an expected body, `…` stands for a value that differs per run (a token, a time),
- * `,…}` for keys left out, and in text bodies for any text.
+ * `,…}` for keys left out, and in text bodies for any text; a long body continues on `#    ` lines.
  *
  * Lines run: the variable assignments and curl lines of the ```sh blocks (npm lines are not). The
  * sidecar runs with NOTIFY_PROCESS_INTERVAL=0 so its own processor pass never holds the lock the
@@ -40,9 +40,14 @@ function readmeExamples(markdown: string): Example[] {
     if (!isCurl && !/^[A-Z][A-Z0-9_]*=/.test(text)) continue;
     let expected: Example['expected'] = null;
     if (isCurl) {
-      const next = lines.slice(i + 1).find((candidate) => candidate.trim() !== '');
-      const match = /^# → (\d{3})(?: (.*))?$/.exec(next ?? '');
-      if (match) expected = { status: Number(match[1]), body: (match[2] ?? '').trim() };
+      const at = lines.findIndex((candidate, j) => j > i && candidate.trim() !== '');
+      const match = /^# → (\d{3})(?: (.*))?$/.exec(at < 0 ? '' : (lines[at] as string));
+      if (match) {
+        // A long body goes on over lines that start with "#    ".
+        let body = (match[2] ?? '').trim();
+        for (let j = at + 1; /^# {4}\S/.test(lines[j] ?? ''); j++) body += (lines[j] as string).slice(1).trim();
+        expected = { status: Number(match[1]), body };
+      }
     }
     examples.push({ line: i + 1, command: text, expected });
   }
