@@ -24,9 +24,12 @@ describeEachDatabase('GET /v1/status', FILE, (ctx) => {
       const reply = await pipeline.app.call('GET', '/v1/status');
       assert.equal(reply.statusCode, 200, reply.body);
       const status = reply.json();
-      assert.equal(status.readiness.status, 'ready');
-      assert.deepEqual(Object.keys(status.readiness.checks).sort(), ['ai', 'database', 'migrations', 'smtp', 'source_table']);
+      // status_probe has no handler and no WP_CALLBACK_URL is set: the due one waits, amber.
+      assert.equal(status.readiness.status, 'degraded');
+      assert.deepEqual(Object.keys(status.readiness.checks).sort(), ['ai', 'database', 'migrations', 'smtp', 'source_table', 'wordpress_callback']);
       assert.equal(status.readiness.checks.ai.status, 'ok');
+      assert.equal(status.readiness.checks.wordpress_callback.status, 'warn');
+      assert.match(status.readiness.checks.wordpress_callback.detail, /^1 due action waits for WP_CALLBACK_URL/);
       assert.deepEqual([status.actions.pending, status.actions.in_progress, status.actions.past_due, status.actions.capped], [2, 0, 1, false]);
       assert.ok(status.actions.oldest_due_age_seconds >= 29, `oldest due age ${status.actions.oldest_due_age_seconds}`);
       assert.equal(status.notifications.enabled, true);
