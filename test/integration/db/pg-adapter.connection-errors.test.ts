@@ -73,8 +73,11 @@ describe('the pg adapter when its connections are terminated [postgres]', async 
         const { rows } = await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE 'SELECT pg_sleep(5)%'`, [victimPid]);
         return rows.length === 1;
       }, { what: 'the victim statement to run' });
+      // Watched before the terminate: the victim can reject while terminate() is still answering, and an
+      // unwatched rejection fails the test however the assertion below ends.
+      const victimFails = assert.rejects(victim, (error) => isConnectionError(error), 'the victim fails with a connection error');
       assert.equal(await terminate({ pid: victimPid }), 1);
-      await assert.rejects(victim, (error) => isConnectionError(error), 'the victim fails with a connection error');
+      await victimFails;
       assert.deepEqual((await bystander).rows, [{ done: true }]);
     } finally {
       await db.close();
