@@ -114,8 +114,11 @@ export async function useStandInSite(file: string): Promise<{ skip: string | und
   after(async () => {
     if (stack === null) return;
     const fatal = await stack.site.fatalErrors();
+    const log = await stack.site.debugLog();
     await stack.site.destroy();
     assert.deepEqual(fatal, [], 'PHP fatal errors on the stand-in site');
+    const ours = log.split('\n').filter((line) => /PHP (Warning|Notice|Deprecated)/.test(line) && /wecoza-sidecar-(stand-in-action-scheduler|as-probe)\//.test(line));
+    assert.deepEqual(ours, [], 'PHP warnings, notices or deprecations raised in the stand-in or the probe');
   }, { timeout: 60_000 });
   return {
     skip,
