@@ -184,6 +184,23 @@ describe('ActionScheduler_DBStore lookups and changes', { skip }, () => {
     assert.ok(Math.abs(done['@date'] - now()) <= 2, `completed at ${done['@date']}`);
   });
 
+  it('answers the same moments whatever the site time zone, which only moves the local columns', async () => {
+    const hook = uniqueHook('zone');
+    const when = now() + 7 * HOUR;
+    await live().site.call('update_option', ['timezone_string', 'Pacific/Fiji']);
+    try {
+      const actionId = await single(when, hook);
+      assert.deepEqual(await live().value('store:get_date', [actionId]), at(when));
+      assert.equal(await live().site.call('as_next_scheduled_action', [hook]), when);
+      assert.deepEqual(await live().site.call('wecoza_sidecar_probe_local_dates', [actionId]), {
+        gmt: new Date(when * 1000).toISOString().slice(0, 19).replace('T', ' '),
+        local: new Date((when + 12 * HOUR) * 1000).toISOString().slice(0, 19).replace('T', ' '),
+      });
+    } finally {
+      await live().site.call('update_option', ['timezone_string', '']);
+    }
+  });
+
   it('fetches a NullAction for an unknown id and throws for its status', async () => {
     const view = await live().action(999_999_999);
     assert.equal(view.action.class, 'ActionScheduler_NullAction');
