@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { ACTION_ID_FLOOR_DEFAULT, ACTION_ID_MAX } from './db/action-id-range.ts';
 
 /**
  * Every environment variable the sidecar reads, typed, defaulted and validated in one place.
@@ -64,6 +65,8 @@ export interface Config {
   leaseSeconds: number;
   actionTimeoutSeconds: number;
   shutdownGraceSeconds: number;
+  /** The first id the sidecar hands out (db/action-id-range.ts); Action Scheduler's ids stay below it. */
+  actionIdFloor: number;
   retentionCompleteDays: number;
   retentionCanceledDays: number;
   retentionFailedDays: number;
@@ -234,6 +237,7 @@ export function loadConfig(env: Env = process.env): Config {
     leaseSeconds: readInt(env, 'LEASE_SECONDS', 30, 3, 3600),
     actionTimeoutSeconds: readInt(env, 'ACTION_TIMEOUT_SECONDS', 300, 1, 86_400),
     shutdownGraceSeconds: readInt(env, 'SHUTDOWN_GRACE_SECONDS', 25, 0, 3600),
+    actionIdFloor: readInt(env, 'SIDECAR_ACTION_ID_FLOOR', ACTION_ID_FLOOR_DEFAULT, ACTION_ID_FLOOR_DEFAULT, ACTION_ID_MAX - 1_000_000_000),
     retentionCompleteDays: readNumber(env, 'RETENTION_COMPLETE_DAYS', 31, 0, 3650),
     retentionCanceledDays: readNumber(env, 'RETENTION_CANCELED_DAYS', 31, 0, 3650),
     retentionFailedDays: readNumber(env, 'RETENTION_FAILED_DAYS', 90, 0, 3650),

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ensureActionIdFloor } from './db/action-id-range.ts';
 import { migrate } from './db/migrator.ts';
 import { DataDirLockedError, openDatabase, type OpenedDatabase } from './db/open.ts';
 import type { Database } from './db/port.ts';
@@ -55,6 +56,7 @@ export async function startSidecar(options: StartOptions = {}): Promise<RunningS
   try {
     const { applied } = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    await ensureActionIdFloor(db, config.actionIdFloor);
 
     const token = await resolveApiToken(config);
     const handlers = createHandlerRegistry();

@@ -95,7 +95,10 @@ export function buildListQuery(schema: string, filter: ListFilter): BuiltListQue
   const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
   const countValues = [...values];
   const column = ORDER_COLUMNS[filter.orderBy];
-  const orderBy = column === null ? '' : `ORDER BY ${column} ${filter.order} NULLS LAST${column === 'id' ? '' : `, id ${filter.order}`}`;
+  // NULL (never attempted) sorts as the smallest value, as Action Scheduler's zero date does in MySQL:
+  // the bridge merges this order with Action Scheduler's own and both must agree.
+  const nulls = filter.order === 'ASC' ? 'NULLS FIRST' : 'NULLS LAST';
+  const orderBy = column === null ? '' : `ORDER BY ${column} ${filter.order} ${nulls}${column === 'id' ? '' : `, id ${filter.order}`}`;
   const limit = filter.perPage <= 0 ? LIST_CAP : Math.min(filter.perPage, LIST_CAP);
   const text = `SELECT ${ACTION_COLUMNS}, count(*) OVER ()::integer AS total FROM ${schema}.actions ${where} ${orderBy}
     LIMIT ${param(limit)}::integer OFFSET ${param(filter.offset)}::integer`;

@@ -50,12 +50,13 @@ export function argsFromQuery(text: string | undefined): { canonical: string; va
   return parsed;
 }
 
-type EnqueueBody = ({ type: 'async' } & AsyncBody) | ({ type: 'single' } & SingleBody) | ({ type: 'recurring' } & RecurringBody) | ({ type: 'cron' } & CronBody);
+type EnqueueBody = ({ type: 'async'; timestamp?: number } & AsyncBody) | ({ type: 'single' } & SingleBody) | ({ type: 'recurring' } & RecurringBody) | ({ type: 'cron' } & CronBody);
 
 function scheduleOf(body: EnqueueBody): NewSchedule {
   switch (body.type) {
     case 'async':
-      return { type: 'async' };
+      // Only batch items carry it (an action moved from Action Scheduler keeps its enqueue time).
+      return body.timestamp === undefined ? { type: 'async' } : { type: 'async', at: Math.min(body.timestamp, Math.floor(Date.now() / 1000)) };
     case 'single':
       return { type: 'single', at: body.timestamp };
     case 'recurring':
