@@ -1,4 +1,5 @@
-import type { Database } from '../db/port.ts';
+import type { EnqueueResult } from '../actions/store.ts';
+import type { Database, Queryable } from '../db/port.ts';
 import type { SidecarEvents } from '../events.ts';
 import { PermanentError, SnoozeError, type ActionHandler, type HandlerContext } from '../runner/handlers.ts';
 import type { HookDefaults } from '../runner/hook-policies.ts';
@@ -10,7 +11,8 @@ import type { Ledger } from './ledger.ts';
 import type { MailSendResult, MailTransport } from './mail-transport.ts';
 import { rebuildAliasMap, type JsonValue } from './obfuscation.ts';
 import type { DeliveryRow, NotificationRow, SourceRow } from './rows.ts';
-import { EMAIL_HOOK, newMessageId } from './scheduling.ts';
+import { EMAIL_HOOK, newMessageId, scheduleEmailsIn, type SchedulingDeps } from './scheduling.ts';
+import { recipientsFor, type SettingsStore } from './settings.ts';
 import type { SmtpHealth } from './smtp-health.ts';
 import type { SourceTable } from './source.ts';
 import { deliveryStatements, notificationStatements } from './sql.ts';
@@ -44,6 +46,10 @@ export interface EmailerParams {
   smtpHealth: SmtpHealth;
   events: SidecarEvents;
   mailDomain: string;
+  /** For `{log_id}` alone: the recipients of the row's operation and the jobs that mail them. */
+  settings: SettingsStore;
+  scheduling: SchedulingDeps;
+  announce(results: readonly EnqueueResult[]): void;
 }
 
 function textOf(value: JsonValue | undefined): string | null {
@@ -76,20 +82,46 @@ export function createEmailHandler(params: EmailerParams): ActionHandler {
   const notes = notificationStatements(db.schema);
   const deliveries = deliveryStatements(db.schema);
 
+  /** Deliveries for `recipients` of a row (and its notification when it has none), in `tx`. */
+  const addDeliveries = async (tx: Queryable, row: SourceRow, recipients: readonly string[]): Promise<void> => {
+    const logId = Number(row.log_id);
+    await tx.query(notes.insertNotifications, [[logId], [row.class_id], [row.operation], ['sending'], [null], [null], [row.class_code]]);
+    await tx.query(deliveries.insertDeliveries, [recipients.map(() => logId), recipients, recipients.map(() => newMessageId(logId, params.mailDomain))]);
+    const locked = await tx.query<NotificationRow>(notes.lockNotificationByLogId, [logId]);
+    const state = locked.rows[0]?.state;
+    // A finished notification gets more deliveries: reopen it so it settles again.
+    if (state === 'sent' || state === 'failed' || state === 'skipped') await tx.query(notes.reopenNotification, [logId, 'sending']);
+  };
+
   /** WeCoza's `{log_id, recipient}` shape: find the delivery, or create it (and its notification). */
   const deliveryFor = async (context: HandlerContext, args: EmailArgs, row: SourceRow | null): Promise<DeliveryRow | null> => {
     if ('deliveryId' in args) return ledger.get(args.deliveryId);
+    if (!('recipient' in args)) return null;
     const existing = await ledger.findByRecipient(args.logId, args.recipient);
     if (existing !== null || row === null) return existing;
-    await context.fenced(async (tx) => {
-      await tx.query(notes.insertNotifications, [[args.logId], [row.class_id], [row.operation], ['sending'], [null], [null], [row.class_code]]);
-      await tx.query(deliveries.insertDeliveries, [[args.logId], [args.recipient], [newMessageId(args.logId, params.mailDomain)]]);
-      const locked = await tx.query<NotificationRow>(notes.lockNotificationByLogId, [args.logId]);
-      const state = locked.rows[0]?.state;
-      // A finished notification gets one more delivery: reopen it so it settles again.
-      if (state === 'sent' || state === 'failed' || state === 'skipped') await tx.query(notes.reopenNotification, [args.logId, 'sending']);
-    });
+    await context.fenced((tx) => addDeliveries(tx, row, [args.recipient]));
     return ledger.findByRecipient(args.logId, args.recipient);
+  };
+
+  /**
+   * WeCoza's `{log_id}` alone: one delivery per recipient configured for the row's operation, each
+   * sent by its own `{log_id, delivery_id}` job (its own attempts and log lines). A recipient that
+   * already has a delivery for the row keeps it, whatever its state: never a second e-mail.
+   */
+  const fanOut = async (context: HandlerContext, logId: number): Promise<void> => {
+    const row = await source.readRow(logId);
+    if (row === null) throw new PermanentError(`source row ${logId} does not exist`);
+    const recipients = recipientsFor(await params.settings.get(), row.operation);
+    // The message names the operation only: the addresses stay in the ledger.
+    if (recipients.length === 0) throw new PermanentError(`no recipient is configured for ${row.operation.toUpperCase()}`);
+    const known = new Set((await ledger.listFor(logId)).map((delivery) => delivery.recipient.toLowerCase()));
+    const fresh = recipients.filter((recipient) => !known.has(recipient.toLowerCase()));
+    const results = await context.fenced(async (tx) => {
+      if (fresh.length > 0) await addDeliveries(tx, row, fresh);
+      return scheduleEmailsIn(tx, params.scheduling, logId, ['queued']);
+    });
+    params.announce(results);
+    context.log.info({ log_id: logId, recipients: recipients.length, new_deliveries: fresh.length, jobs: results.filter((r) => r.actionId > 0).length }, 'one e-mail job per configured recipient');
   };
 
   const recordOutcome = async (context: HandlerContext, delivery: DeliveryRow, result: MailSendResult): Promise<void> => {
@@ -120,6 +152,15 @@ export function createEmailHandler(params: EmailerParams): ActionHandler {
 
     async run(context) {
       const args = parseEmailArgs(context.action.args);
+      if ('everyRecipient' in args) {
+        try {
+          await source.ensureAvailable();
+        } catch {
+          throw new SnoozeError(SOURCE_SNOOZE_SECONDS, 'the WeCoza source table is not available', true);
+        }
+        await fanOut(context, args.logId);
+        return;
+      }
       const known = 'deliveryId' in args ? await ledger.get(args.deliveryId) : null;
       if (known !== null && known.log_id !== args.logId) throw new PermanentError(`delivery ${known.id} does not belong to log ${args.logId}`);
       if (known?.state === 'sent' || known?.state === 'failed') {

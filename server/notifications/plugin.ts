@@ -124,7 +124,7 @@ export function registerNotifications(params: NotificationsParams): Notification
   if (enabled) {
     for (const handler of [
       createEnrichHandler({ db, source, settings, scheduling, announce, events, openaiApiKey: config.openaiApiKey, summarizerFor }),
-      createEmailHandler({ db, source, ledger, transport, smtpHealth, events, mailDomain }),
+      createEmailHandler({ db, source, ledger, transport, smtpHealth, events, mailDomain, settings, scheduling, announce }),
     ]) {
       if (params.handlers.get(handler.hook) === undefined) params.handlers.register(handler);
       if (handler.defaults !== undefined) policies.declare(handler.hook, handler.defaults);
