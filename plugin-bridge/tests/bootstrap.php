@@ -22,3 +22,4 @@ require_once $plugin . '/includes/class-delivery.php';
 require_once $plugin . '/includes/class-routing.php';
 require_once $plugin . '/includes/class-admin-screen.php';
 require_once $plugin . '/includes/class-notifications-filter.php';
+require_once $plugin . '/includes/class-merged-query.php';
