@@ -40,10 +40,16 @@ final class Plugin {
 		$recipient_sync = new Recipient_Sync( $client );
 		$plugin         = new self( $cron, $recipient_sync );
 
+		$remote         = new Remote_Actions( $client );
+
 		$client->register();
+		$remote->register();
+		// Before plugins_loaded: Action Scheduler makes its store at priority 1.
+		( new Store_Integration( $config, $remote ) )->register();
 		$replay_guard->register();
 		( new Run_Endpoint( $config, $replay_guard ) )->register();
-		( new Routing( $config, self::$api ) )->register();
+		( new Routing( $config, self::$api, array( Store_Integration::class, 'in_charge' ) ) )->register();
+		( new List_Table_Actions( $config, $remote ) )->register();
 		$cron->register();
 		$recipient_sync->register();
 		( new Notices( $config, $client ) )->register();
