@@ -41,6 +41,7 @@ require_once __DIR__ . '/includes/class-merged-query.php';
 require_once __DIR__ . '/includes/class-remote-actions.php';
 require_once __DIR__ . '/includes/class-store-integration.php';
 require_once __DIR__ . '/includes/class-list-table-actions.php';
+require_once __DIR__ . '/includes/class-routed-action-mover.php';
 require_once __DIR__ . '/includes/class-cron.php';
 require_once __DIR__ . '/includes/class-recipient-sync.php';
 require_once __DIR__ . '/includes/class-notices.php';

@@ -20,7 +20,7 @@ final class Plugin {
 
 	private static bool $mirroring = false;
 
-	private function __construct( private Cron $cron, private Recipient_Sync $recipient_sync ) {
+	private function __construct( private Cron $cron, private Recipient_Sync $recipient_sync, private Routed_Action_Mover $mover ) {
 	}
 
 	/**
@@ -38,9 +38,9 @@ final class Plugin {
 		$replay_guard   = new Replay_Guard();
 		$cron           = new Cron( $client );
 		$recipient_sync = new Recipient_Sync( $client );
-		$plugin         = new self( $cron, $recipient_sync );
-
 		$remote         = new Remote_Actions( $client );
+		$mover          = new Routed_Action_Mover( $config, $remote );
+		$plugin         = new self( $cron, $recipient_sync, $mover );
 
 		$client->register();
 		$remote->register();
@@ -51,6 +51,7 @@ final class Plugin {
 		( new Routing( $config, self::$api, array( Store_Integration::class, 'in_charge' ) ) )->register();
 		( new List_Table_Actions( $config, $remote ) )->register();
 		$cron->register();
+		$mover->register();
 		$recipient_sync->register();
 		( new Notices( $config, $client ) )->register();
 		( new Settings( $config, $client ) )->register();
@@ -92,6 +93,9 @@ final class Plugin {
 	public function activate(): void {
 		$this->cron->activate();
 		$this->recipient_sync->sync();
+		// Pending actions of routed groups still in Action Scheduler's tables move now; what does not
+		// fit in this request (or finds the sidecar away) continues on the every-minute event.
+		$this->mover->move();
 		\update_option( self::DB_VERSION_OPTION, WECOZA_SIDECAR_DB_VERSION, true );
 	}
 

@@ -108,7 +108,7 @@ final class Store_Integration {
 	/**
 	 * The classes that extend Action Scheduler's exist only once Action Scheduler is loaded.
 	 */
-	private static function load(): void {
+	public static function load(): void {
 		require_once __DIR__ . '/action-scheduler/class-action-mapper.php';
 		require_once __DIR__ . '/action-scheduler/class-local-sort-keys.php';
 		require_once __DIR__ . '/action-scheduler/class-lifecycle-listener.php';

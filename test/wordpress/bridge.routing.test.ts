@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { useBridgeStack } from './support/bridge-stack.ts';
+import { SIDECAR_ID_FLOOR, useBridgeStack } from './support/bridge-stack.ts';
 
 const { skip, live } = await useBridgeStack('bridge.routing', { standInActionScheduler: true });
 
@@ -16,7 +16,9 @@ interface LocalAction {
   group: string;
 }
 
-const localActions = async (): Promise<LocalAction[]> => Object.values(await live().site.call<Record<string, LocalAction> | LocalAction[]>('wecoza_sidecar_stand_in_actions'));
+/** Action Scheduler's own rows: the bridge's store also lists the sidecar's, whose ids start at 10^15. */
+const localActions = async (): Promise<LocalAction[]> =>
+  Object.values(await live().site.call<Record<string, LocalAction> | LocalAction[]>('wecoza_sidecar_stand_in_actions')).filter((action) => action.id < SIDECAR_ID_FLOOR);
 
 async function sidecarActions(hook: string, group: string): Promise<Array<{ id: number; args: unknown; group: string }>> {
   const query = new URLSearchParams({ hook, group, status: 'pending,in-progress,complete,failed,canceled', per_page: '-1' });

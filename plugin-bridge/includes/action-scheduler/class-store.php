@@ -446,6 +446,12 @@ class Store extends ActionScheduler_Store {
 	 * Sidecar rows for Merged_Query, with the key the query orders by; null when it does not answer.
 	 */
 	private function remote_rows( array $query, int $offset, int $limit ): ?array {
+		// Action Scheduler's DB store filters on `date` and `modified` only when they are DateTimes.
+		foreach ( array( 'date', 'modified' ) as $key ) {
+			if ( isset( $query[ $key ] ) && ! $query[ $key ] instanceof DateTime ) {
+				unset( $query[ $key ] );
+			}
+		}
 		$body = Action_Query::to_body( $query );
 		if ( \is_wp_error( $body ) ) {
 			$this->remote->log_failure( 'query_actions', $body );

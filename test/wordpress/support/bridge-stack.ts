@@ -14,6 +14,9 @@ import { probePostgres, TEST_DATABASE_URL } from '../../support/databases.ts';
 import { api, startSidecar, type SidecarProcess } from '../../support/sidecar-process.ts';
 import { createWordPressSite, freePort, wordpressSkipReason, type WordPressSite } from './wordpress-site.ts';
 
+/** The sidecar's first action id (server/db/action-id-range.ts); Action Scheduler's ids stay below. */
+export { ACTION_ID_FLOOR_DEFAULT as SIDECAR_ID_FLOOR } from '../../../server/db/action-id-range.ts';
+
 /** How long the sidecar may take to exit after SIGTERM before it gets SIGKILL. */
 const SIDECAR_STOP_DEADLINE_MS = 10_000;
 
