@@ -18,6 +18,8 @@ final class Plugin {
 
 	private static ?Action_Api $api = null;
 
+	private static ?Routed_Action_Mover $shared_mover = null;
+
 	private static bool $mirroring = false;
 
 	private function __construct( private Cron $cron, private Recipient_Sync $recipient_sync, private Routed_Action_Mover $mover ) {
@@ -40,6 +42,7 @@ final class Plugin {
 		$recipient_sync = new Recipient_Sync( $client );
 		$remote         = new Remote_Actions( $client );
 		$mover          = new Routed_Action_Mover( $config, $remote );
+		self::$shared_mover = $mover;
 		$plugin         = new self( $cron, $recipient_sync, $mover );
 
 		$client->register();
@@ -74,6 +77,13 @@ final class Plugin {
 	 */
 	public static function api(): ?Action_Api {
 		return self::$api;
+	}
+
+	/**
+	 * The mover of routed actions, behind wecoza_sidecar_move_routed_actions(); null before bootstrap.
+	 */
+	public static function mover(): ?Routed_Action_Mover {
+		return self::$shared_mover;
 	}
 
 	/**

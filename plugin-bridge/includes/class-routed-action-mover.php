@@ -266,6 +266,12 @@ final class Routed_Action_Mover {
 			foreach ( $send as $index => $id ) {
 				$new_ids[ $id ] = (int) ( $results[ $index ]['action_id'] ?? 0 );
 			}
+			/**
+			 * Fires when the sidecar has taken a batch, before Action Scheduler's rows get their log lines.
+			 *
+			 * @param array<string, int> $new_ids Action Scheduler id => sidecar id.
+			 */
+			\do_action( 'wecoza_sidecar_moved_batch', $new_ids );
 		}
 
 		$logger = class_exists( 'ActionScheduler', false ) ? ActionScheduler::logger() : null;

@@ -38,6 +38,11 @@ export interface BridgeStack {
   secret: string;
   /** A call to the sidecar's REST API with the token. */
   api(method: string, route: string, body?: unknown): Promise<{ status: number; json: any }>;
+  /**
+   * A statement on the sidecar's own tables (schema `{{schema}}` in the text), for states no route
+   * makes, such as an action in progress under an API-only sidecar. PostgreSQL stacks only.
+   */
+  sidecarSql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
   /** Stop the sidecar (the site keeps running and now finds it down). */
   stopSidecar(): Promise<void>;
   stop(): Promise<void>;
@@ -134,6 +139,18 @@ export async function startBridgeStack(options: BridgeStackOptions = {}): Promis
     token,
     secret,
     api: (method, route, body) => api(sidecar.url, token, method, route, body),
+    async sidecarSql<T>(text: string, values: unknown[] = []) {
+      const schema = storage.env.SIDECAR_SCHEMA ?? options.sidecarEnv?.SIDECAR_SCHEMA;
+      const url = storage.env.DATABASE_URL ?? options.sidecarEnv?.DATABASE_URL;
+      assert.ok(schema !== undefined && url !== undefined, 'sidecarSql needs a sidecar on PostgreSQL');
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return (await client.query(text.replaceAll('{{schema}}', `"${schema}"`), values)).rows as T[];
+      } finally {
+        await client.end();
+      }
+    },
     stopSidecar: () => stopSidecarProcess(sidecar),
     async stop() {
       const results = await Promise.allSettled([site.destroy(), stopSidecarProcess(sidecar)]);

@@ -71,11 +71,16 @@ export interface StandInSite {
 export async function startStandInSite(): Promise<StandInSite> {
   const site = await createWordPressSite({ standInActionScheduler: true, bridge: false });
   try {
-    await site.call('activate_plugin', [PROBE_PLUGIN]);
+    return await probeSite(site);
   } catch (error) {
     await site.destroy();
     throw error;
   }
+}
+
+/** Activates the probe plugin on a site that has Action Scheduler (the stand-in, or the bridge's stack) and drives it. */
+export async function probeSite(site: WordPressSite): Promise<StandInSite> {
+  await site.call('activate_plugin', [PROBE_PLUGIN]);
   let cookies: string | null = null;
   const probe = <T>(target: string, args: unknown[] = []): Promise<ProbeReply<T>> => site.call<ProbeReply<T>>('wecoza_sidecar_probe_call', [target, args]);
   return {
