@@ -24,10 +24,14 @@ export interface ListFilter {
   search: string;
 }
 
+/**
+ * Hooks and groups sort without regard to (ASCII) case, as Action Scheduler's MySQL tables order them
+ * under WordPress's default `_ci` collation: the bridge merges this order with theirs.
+ */
 const ORDER_COLUMNS: Record<ListFilter['orderBy'], string | null> = {
   date: 'scheduled_at',
-  hook: 'hook',
-  group: 'group_name',
+  hook: 'lower(hook)',
+  group: 'lower(group_name)',
   modified: 'last_attempt_at',
   action_id: 'id',
   none: null,

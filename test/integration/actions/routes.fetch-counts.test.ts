@@ -111,3 +111,16 @@ describeEachDatabase('orderby modified puts never-attempted actions first, as Ac
       assert.deepEqual(await ids('DESC'), [tried, never]);
     }));
 });
+
+describeEachDatabase('orderby hook and group ignore letter case, as Action Scheduler\'s MySQL collation does', import.meta.url, (ctx) => {
+  it('sorts Beta between alpha and gamma, both ways', () =>
+    withApp(ctx, async (t) => {
+      const ids = { alpha: await create(t, { hook: 'alpha', group: 'g_alpha' }), beta: await create(t, { hook: 'Beta', group: 'G_Beta' }), gamma: await create(t, { hook: 'gamma', group: 'g_gamma' }) };
+      for (const orderby of ['hook', 'group']) {
+        const listed = async (order: string): Promise<number[]> =>
+          (await t.call('POST', '/v1/actions/query', { orderby, order, per_page: -1 })).json().actions.map((a: { id: number }) => a.id);
+        assert.deepEqual(await listed('ASC'), [ids.alpha, ids.beta, ids.gamma], orderby);
+        assert.deepEqual(await listed('DESC'), [ids.gamma, ids.beta, ids.alpha], orderby);
+      }
+    }));
+});
