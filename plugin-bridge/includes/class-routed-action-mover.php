@@ -45,7 +45,7 @@ final class Routed_Action_Mover {
 	 */
 	public const MOVED_GROUPS_OPTION = 'wecoza_sidecar_moved_groups';
 
-	public const LOCK_OPTION = 'wecoza_sidecar_move_lock';
+	public const LOCK_NAME = 'wecoza_sidecar_move';
 
 	/**
 	 * Fired once to move soon after the routed list grew; the every-minute event retries.
@@ -58,8 +58,6 @@ final class Routed_Action_Mover {
 	 * Seconds one run may spend; the rest waits for the next minute.
 	 */
 	private const TIME_BUDGET = 20;
-
-	private const LOCK_SECONDS = 120;
 
 	/**
 	 * Action Scheduler's own migration stays with Action Scheduler, even with `*` routed.
@@ -135,7 +133,7 @@ final class Routed_Action_Mover {
 				}
 			}
 		} finally {
-			\delete_option( self::LOCK_OPTION );
+			$this->unlock();
 		}
 		return array( 'moved' => $moved, 'error' => null );
 	}
@@ -327,19 +325,24 @@ final class Routed_Action_Mover {
 	}
 
 	/**
-	 * One move at a time: an option row inserted (INSERT IGNORE semantics) or taken over once stale.
+	 * One move at a time, through a MySQL named lock: the server releases it when the connection
+	 * closes, so a request that died halfway never keeps the next run waiting.
 	 */
 	private function lock(): bool {
-		if ( \add_option( self::LOCK_OPTION, time() + self::LOCK_SECONDS, '', 'no' ) ) {
-			return true;
-		}
 		global $wpdb;
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery -- read past the options cache: another request holds it.
-		$until = (int) $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", self::LOCK_OPTION ) );
-		if ( $until > time() ) {
-			return false;
-		}
-		\delete_option( self::LOCK_OPTION );
-		return \add_option( self::LOCK_OPTION, time() + self::LOCK_SECONDS, '', 'no' );
+		return '1' === (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 0)', self::lock_name() ) );
+	}
+
+	private function unlock(): void {
+		global $wpdb;
+		$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', self::lock_name() ) );
+	}
+
+	/**
+	 * Per site (database and table prefix), within MySQL's 64 characters.
+	 */
+	private static function lock_name(): string {
+		global $wpdb;
+		return self::LOCK_NAME . ':' . md5( DB_NAME . ':' . $wpdb->prefix );
 	}
 }
