@@ -45,9 +45,9 @@ describeEachDatabase('action ids start at the sidecar floor', import.meta.url, (
   });
 });
 
-describeEachDatabase('migration 005 on a database made before the id range', import.meta.url, (ctx) => {
+describeEachDatabase('migration 006 on a database made before the id range', import.meta.url, (ctx) => {
   it('moves existing ids up by 10^15 with their log lines, and continues after the highest', async () => {
-    const before = (await loadMigrations()).filter((migration) => migration.id < 5);
+    const before = (await loadMigrations()).filter((migration) => migration.id < 6);
     await migrate(ctx.db, before);
     const s = ctx.db.schema;
     // Three actions as the old sequence numbered them, one of them running, each with a log line.
@@ -58,7 +58,7 @@ describeEachDatabase('migration 005 on a database made before the id range', imp
     const { rows: old } = await ctx.db.query<{ id: number }>(`SELECT id FROM ${s}.actions ORDER BY id`);
     assert.deepEqual(old.map((row) => row.id), [1, 2, 3]);
 
-    assert.deepEqual((await migrate(ctx.db)).applied, ['005_action_id_range.sql']);
+    assert.deepEqual((await migrate(ctx.db)).applied, ['006_action_id_range.sql']);
 
     const { rows: moved } = await ctx.db.query<{ id: number; hook: string; status: string; lines: number }>(
       `SELECT a.id, a.hook, a.status, (SELECT count(*)::integer FROM ${s}.action_logs l WHERE l.action_id = a.id) AS lines FROM ${s}.actions a ORDER BY a.id`,
@@ -78,7 +78,7 @@ describeEachDatabase('migration 005 on a database made before the id range', imp
   });
 
   it('gives an empty old database the floor as its next id', async () => {
-    await migrate(ctx.db, (await loadMigrations()).filter((migration) => migration.id < 5));
+    await migrate(ctx.db, (await loadMigrations()).filter((migration) => migration.id < 6));
     await migrate(ctx.db);
     await withTestApp(ctx.db, async (t) => {
       assert.equal((await t.call('POST', '/v1/actions/async', { hook: 'h' })).json().action_id, FLOOR);
