@@ -6,15 +6,12 @@
  * A screenshot of the screen is written to test-artifacts/screenshots/.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, screenshot, type TestBrowser } from './support/browser.ts';
-import { SIDECAR_ID_FLOOR, useBridgeStack } from './support/bridge-stack.ts';
+import { probeOnce, SIDECAR_ID_FLOOR, siteSql, useBridgeStack } from './support/bridge-stack.ts';
 import { ROUTED, sidecarAction } from './support/phase12.ts';
-import { probeSite, type StandInSite } from './support/stand-in.ts';
 import { ADMIN_PASSWORD, ADMIN_USER, waitFor } from './support/wordpress-site.ts';
 
 const { skip, live } = await useBridgeStack('bridge.list-table', { standInActionScheduler: true });
@@ -23,8 +20,7 @@ const LOCAL = 'wecoza-tests';
 const token = randomUUID();
 const now = Math.floor(Date.now() / 1000);
 
-let probing: Promise<StandInSite> | null = null;
-const useProbe = (): Promise<StandInSite> => (probing ??= probeSite(live().site));
+const useProbe = probeOnce(live);
 let browsing: Promise<{ browser: TestBrowser; page: Page }> | null = null;
 const usePage = (): Promise<{ browser: TestBrowser; page: Page }> =>
   (browsing ??= (async () => {
@@ -35,11 +31,7 @@ after(async () => {
   if (browsing !== null) await (await browsing).browser.close();
 });
 
-const execFileAsync = promisify(execFile);
-async function mysql(sql: string): Promise<number> {
-  const { stdout } = await execFileAsync('mysql', ['-h', process.env.MYSQL_HOST ?? '127.0.0.1', '-P', process.env.MYSQL_PORT ?? '3306', '-u', 'root', '-N', '-B', live().site.database, '-e', sql]);
-  return Number(stdout.trim());
-}
+const mysql = async (sql: string): Promise<number> => Number(await siteSql(live().site, sql));
 
 async function open(query = ''): Promise<Page> {
   const { page } = await usePage();

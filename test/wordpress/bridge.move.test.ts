@@ -6,16 +6,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { SIDECAR_ID_FLOOR, useBridgeStack } from './support/bridge-stack.ts';
+import { probeOnce, SIDECAR_ID_FLOOR, useBridgeStack } from './support/bridge-stack.ts';
 import { ROUTED, type SidecarAction } from './support/phase12.ts';
-import { probeSite, type StandInSite } from './support/stand-in.ts';
 
 const { skip, live } = await useBridgeStack('bridge.move', { standInActionScheduler: true, sidecarEnv: { SIDECAR_ROLE: 'api' } });
 const BRIDGE = 'wecoza-sidecar/wecoza-sidecar.php';
 const now = Math.floor(Date.now() / 1000);
 
-let probing: Promise<StandInSite> | null = null;
-const useProbe = (): Promise<StandInSite> => (probing ??= probeSite(live().site));
+const useProbe = probeOnce(live);
 
 interface Local {
   id: number;

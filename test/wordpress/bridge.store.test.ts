@@ -6,28 +6,20 @@
  * part answering while the sidecar is away.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { SIDECAR_ID_FLOOR, useBridgeStack } from './support/bridge-stack.ts';
+import { probeOnce, SIDECAR_ID_FLOOR, siteSql, useBridgeStack } from './support/bridge-stack.ts';
 import { ROUTED, sidecarAction } from './support/phase12.ts';
-import { probeSite, type ProbeActionView, type StandInSite } from './support/stand-in.ts';
+import type { ProbeActionView } from './support/stand-in.ts';
 
 const { skip, live } = await useBridgeStack('bridge.store', { standInActionScheduler: true, sidecarEnv: { SIDECAR_ROLE: 'api' } });
 const LOCAL = 'wecoza-tests';
 const token = randomUUID();
 const now = Math.floor(Date.now() / 1000);
 
-/** The probe plugin on the stack's site, activated once, the first time a test needs it. */
-let probing: Promise<StandInSite> | null = null;
-const useProbe = (): Promise<StandInSite> => (probing ??= probeSite(live().site));
+const useProbe = probeOnce(live);
 
-const execFileAsync = promisify(execFile);
-async function mysql(sql: string): Promise<string> {
-  const { stdout } = await execFileAsync('mysql', ['-h', process.env.MYSQL_HOST ?? '127.0.0.1', '-P', process.env.MYSQL_PORT ?? '3306', '-u', 'root', '-N', '-B', live().site.database, '-e', sql]);
-  return stdout.trim();
-}
+const mysql = (sql: string): Promise<string> => siteSql(live().site, sql);
 
 interface Created {
   id: number;

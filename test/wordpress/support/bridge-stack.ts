@@ -4,18 +4,23 @@
  * callback secret (options written by setup-wordpress.sh).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { after, before } from 'node:test';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { probePostgres, TEST_DATABASE_URL } from '../../support/databases.ts';
 import { api, startSidecar, type SidecarProcess } from '../../support/sidecar-process.ts';
+import { probeSite, type StandInSite } from './stand-in.ts';
 import { createWordPressSite, freePort, wordpressSkipReason, type WordPressSite } from './wordpress-site.ts';
 
 /** The sidecar's first action id (server/db/action-id-range.ts); Action Scheduler's ids stay below. */
 export { ACTION_ID_FLOOR_DEFAULT as SIDECAR_ID_FLOOR } from '../../../server/db/action-id-range.ts';
+
+const execFileAsync = promisify(execFile);
 
 /** How long the sidecar may take to exit after SIGTERM before it gets SIGKILL. */
 const SIDECAR_STOP_DEADLINE_MS = 10_000;
@@ -159,6 +164,18 @@ export async function startBridgeStack(options: BridgeStackOptions = {}): Promis
       if (failed) throw failed.reason;
     },
   };
+}
+
+/** The probe plugin (support/stand-in.ts) on the stack's site, activated the first time a test asks. */
+export function probeOnce(live: () => BridgeStack): () => Promise<StandInSite> {
+  let probing: Promise<StandInSite> | null = null;
+  return () => (probing ??= probeSite(live().site));
+}
+
+/** One statement on the site's MariaDB database (root, no password), its output as text. */
+export async function siteSql(site: WordPressSite, sql: string): Promise<string> {
+  const { stdout } = await execFileAsync('mysql', ['-h', process.env.MYSQL_HOST ?? '127.0.0.1', '-P', process.env.MYSQL_PORT ?? '3306', '-u', 'root', '-N', '-B', site.database, '-e', sql]);
+  return stdout.trim();
 }
 
 /** `X-Sidecar-Signature` for a body, as the sidecar computes it. */
