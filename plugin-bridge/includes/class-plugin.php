@@ -69,7 +69,7 @@ final class Plugin {
 		\add_action( 'plugins_loaded', 'wecoza_sidecar_define_action_scheduler_functions', 2 );
 		\add_action( 'plugins_loaded', array( $plugin, 'upgrade' ), 20 );
 		\register_activation_hook( $plugin_file, array( $plugin, 'activate' ) );
-		\register_deactivation_hook( $plugin_file, array( $cron, 'deactivate' ) );
+		\register_deactivation_hook( $plugin_file, array( $plugin, 'deactivate' ) );
 	}
 
 	/**
@@ -107,6 +107,11 @@ final class Plugin {
 		// fit in this request (or finds the sidecar away) continues on the every-minute event.
 		$this->mover->move();
 		\update_option( self::DB_VERSION_OPTION, WECOZA_SIDECAR_DB_VERSION, true );
+	}
+
+	public function deactivate(): void {
+		$this->cron->deactivate();
+		\wp_unschedule_hook( Routed_Action_Mover::EVENT );
 	}
 
 	/**
