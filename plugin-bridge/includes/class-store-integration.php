@@ -112,6 +112,7 @@ final class Store_Integration {
 		require_once __DIR__ . '/action-scheduler/class-action-mapper.php';
 		require_once __DIR__ . '/action-scheduler/class-local-sort-keys.php';
 		require_once __DIR__ . '/action-scheduler/class-lifecycle-listener.php';
+		require_once __DIR__ . '/action-scheduler/class-query-router.php';
 		require_once __DIR__ . '/action-scheduler/class-store.php';
 		require_once __DIR__ . '/action-scheduler/class-logger.php';
 	}
