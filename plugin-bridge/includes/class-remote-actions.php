@@ -65,6 +65,12 @@ final class Remote_Actions {
 	private array $logged = array();
 
 	/**
+	 * Set when a read found the sidecar unreachable: the rest of the request's reads answer with it at
+	 * once, so a hung sidecar costs a page one timeout, not one per query. Writes still try.
+	 */
+	private ?WP_Error $unreachable = null;
+
+	/**
 	 * @var callable(): float
 	 */
 	private $clock;
@@ -332,20 +338,26 @@ final class Remote_Actions {
 	 */
 	private function write( string $method, string $path, ?array $body = null, array $options = array() ) {
 		$this->forget();
-		return $this->call( $method, $path, $body, array(), $options );
+		return $this->call( $method, $path, $body, array(), $options, false );
 	}
 
 	/**
 	 * @param int[] $quiet Statuses that are an answer, not a failure worth logging.
 	 * @return array|WP_Error
 	 */
-	private function call( string $method, string $path, ?array $body = null, array $quiet = array(), array $options = array() ) {
+	private function call( string $method, string $path, ?array $body = null, array $quiet = array(), array $options = array(), bool $read = true ) {
 		if ( ! $this->client->config()->is_configured() ) {
 			return new WP_Error( 'wecoza_sidecar_unconfigured', 'The sidecar URL or token is not set.' );
+		}
+		if ( $read && null !== $this->unreachable ) {
+			return $this->unreachable;
 		}
 		$answer = 'GET' === $method ? $this->client->get( $path, array(), $options ) : $this->client->request( $method, $path, $body ?? array(), $options );
 		if ( \is_wp_error( $answer ) && ! in_array( self::status_of( $answer ), $quiet, true ) ) {
 			$this->log_failure( $method . ' ' . (string) preg_replace( '#/\d+#', '/{id}', $path ), $answer );
+		}
+		if ( $read && \is_wp_error( $answer ) && 'wecoza_sidecar_unreachable' === $answer->get_error_code() ) {
+			$this->unreachable = $answer;
 		}
 		return $answer;
 	}

@@ -112,6 +112,17 @@ final class Remote_Actions_Test extends Sidecar_Test_Case {
 		$this->assertStringContainsString( 'GET /v1/actions/{id} failed [wecoza_sidecar_unreachable]', $this->error_log_text() );
 	}
 
+	public function test_after_one_unreachable_read_the_requests_other_reads_fail_at_once_and_writes_still_try(): void {
+		$this->transport->fail( 'Operation timed out after 5000 milliseconds' )->answer( 201, array( 'action_id' => self::A ) );
+		$remote = $this->remote();
+
+		$this->assertInstanceOf( WP_Error::class, $remote->query( array( 'hook' => 'a' ) ) );
+		$this->assertInstanceOf( WP_Error::class, $remote->query( array( 'hook' => 'b' ) ) );
+		$this->assertInstanceOf( WP_Error::class, $remote->counts() );
+		$this->assertCount( 1, $this->transport->requests, 'one timeout per request, not one per query' );
+		$this->assertSame( self::A, $remote->create( 'async', array( 'hook' => 'h' ) ) );
+	}
+
 	public function test_create_returns_the_id_or_zero_for_a_unique_twin(): void {
 		$this->transport->answer( 201, array( 'action_id' => self::A ) )->answer( 200, array( 'action_id' => 0, 'existing_action_id' => self::A ) );
 		$remote = $this->remote();
