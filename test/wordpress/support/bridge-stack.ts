@@ -149,6 +149,7 @@ export async function startBridgeStack(options: BridgeStackOptions = {}): Promis
       const url = storage.env.DATABASE_URL ?? options.sidecarEnv?.DATABASE_URL;
       assert.ok(schema !== undefined && url !== undefined, 'sidecarSql needs a sidecar on PostgreSQL');
       const client = new pg.Client({ connectionString: url });
+      client.on('error', (error) => process.stderr.write(`sidecarSql connection error: ${error.message}\n`));
       await client.connect();
       try {
         return (await client.query(text.replaceAll('{{schema}}', `"${schema}"`), values)).rows as T[];
