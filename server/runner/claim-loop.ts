@@ -46,6 +46,8 @@ export function createClaimLoop(params: ClaimLoopParams): ClaimLoop {
   let stopping = false;
   /** Set when the last claim suggests more due work than it took: a freed slot should claim again. */
   let dueWorkLeft = false;
+  /** Database time (epoch ms) of the last look at what is due. */
+  let lastLookMs: number | null = null;
 
   /** Claim up to `limit` with the capacity's filters; returns how many were claimed. */
   const claimDue = async (limit: number): Promise<number> => {
@@ -60,15 +62,19 @@ export function createClaimLoop(params: ClaimLoopParams): ClaimLoop {
   };
 
   /**
-   * After a claim that took less than it asked: note whether due work was left behind (capped,
-   * paused, or locked by another claimer) and arm the timer for the next due time, even while due
-   * work is left: a backlog must not keep a retry that falls due later from waking the loop.
+   * Before the first claim and after each claim that took less than it asked: note whether due work
+   * was left behind (capped, paused, or locked by another claimer) and arm the timer for the next due
+   * time, even while due work is left: a backlog must not keep a retry that falls due later from
+   * waking the loop. "Next" counts from the previous look, so an action that fell due while the claim
+   * ran wakes the loop at once.
    */
   const armNextDue = async (): Promise<void> => {
-    const { rows } = await db.query<DueState>(sql.selectDueState, [], { prepare: true });
+    const { rows } = await db.query<DueState>(sql.selectDueState, [lastLookMs], { prepare: true });
     const state = rows[0];
-    dueWorkLeft = state?.due_now === true;
-    if (state !== undefined && state.next_due_ms !== null) signal.wake(Date.now() + Math.max(0, state.next_due_ms - state.now_ms));
+    if (state === undefined) return;
+    lastLookMs = state.now_ms;
+    dueWorkLeft = state.due_now;
+    if (state.next_due_ms !== null) signal.wake(Date.now() + Math.max(0, state.next_due_ms - state.now_ms));
   };
 
   const run = async (): Promise<void> => {
@@ -78,6 +84,7 @@ export function createClaimLoop(params: ClaimLoopParams): ClaimLoop {
     // claimGatherMs for half a batch of free slots. An idle pool claims at once: no latency is added.
     const enough = Math.max(1, Math.min(params.batchSize, Math.ceil(params.concurrency / 2)));
     let gatherSince = 0;
+    await armNextDue().catch((error: unknown) => log.warn({ err: error }, 'could not read the next due time; claiming anyway'));
     while (!stopping) {
       const free = capacity.free();
       if (free === 0) {

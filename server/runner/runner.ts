@@ -3,23 +3,23 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { Database, ListenHandle } from '../db/port.ts';
 import type { SidecarEvents } from '../events.ts';
-import { createCapacity } from './capacity.ts';
-import { createClaimLoop } from './claim-loop.ts';
+import { createCapacity, type Capacity } from './capacity.ts';
+import { createClaimLoop, type ClaimLoop } from './claim-loop.ts';
 import { cleanFinishedActions, type CleanResult } from './cleaner.ts';
 import { startEmbeddedMaintenance } from './embedded-maintenance.ts';
-import { createExecutor } from './executor.ts';
+import { createExecutor, type Executor } from './executor.ts';
 import { SILENT_LOGGER } from './handler-context.ts';
 import type { HandlerLogger, HandlerRegistry } from './handlers.ts';
 import type { HookPolicies } from './hook-policies.ts';
 import { reapExpiredLeases, startHeartbeat } from './leases.ts';
-import { createMaintenance } from './maintenance.ts';
-import { createExecutionPool } from './pool.ts';
+import { createMaintenance, type Maintenance } from './maintenance.ts';
+import { createExecutionPool, type ExecutionPool } from './pool.ts';
 import type { ClaimedActionRow } from './rows.ts';
-import { createRunRegistry } from './run-registry.ts';
-import { createSettler } from './settler.ts';
-import { runnerStatements } from './sql.ts';
+import { createRunRegistry, type RunRegistry } from './run-registry.ts';
+import { createSettler, type Settler } from './settler.ts';
+import { runnerStatements, type RunnerStatements } from './sql.ts';
 import { DEFAULT_TIMINGS, type RunnerTimings } from './timings.ts';
-import { createWakeSignal, listenForWakeups, wakeChannelFor } from './wakeups.ts';
+import { createWakeSignal, listenForWakeups, wakeChannelFor, type WakeSignal } from './wakeups.ts';
 import { createWordPressDispatch, failWithoutCallbacks } from './wordpress-dispatch.ts';
 
 /**
@@ -29,8 +29,9 @@ import { createWordPressDispatch, failWithoutCallbacks } from './wordpress-dispa
  * and wake-ups (wakeups.ts). PostgreSQL is the only source of truth: a process that dies with work in
  * its pool loses nothing, its leases expire and the reaper hands the actions to someone else.
  *
- * States: `created` → `running` (start) → `stopping` (stop) → `stopped`; stop() from `created` goes
- * straight to `stopped`. /run works in `created` and `running` (tests drive it without the loop).
+ * States: `created` → `running` (start) → `stopping` (stop) → `stopped`; a runner stopped before it
+ * started goes through `stopping` too. /run works in `created` and `running` (tests drive it without
+ * the loop); start() acts only in `created`, stop() once.
  */
 export type { RunnerTimings } from './timings.ts';
 
@@ -63,6 +64,74 @@ export interface RunnerParams {
   log?: HandlerLogger;
   workerId?: string;
   timings?: Partial<RunnerTimings>;
+}
+
+/** What the runner is made of, for its start and its shutdown. */
+interface RunnerParts {
+  config: Config;
+  db: Database;
+  sql: RunnerStatements;
+  events: SidecarEvents;
+  workerId: string;
+  signal: WakeSignal;
+  log: HandlerLogger;
+  timings: RunnerTimings;
+  registry: RunRegistry;
+  executor: Executor;
+  loop: ClaimLoop;
+  maintenance: Maintenance;
+  settler: Settler;
+  capacity: Capacity;
+  pool: ExecutionPool;
+}
+
+/** What start() sets up and the shutdown takes down. */
+interface Background {
+  loop: Promise<void>;
+  listen: ListenHandle | null;
+  unsubscribe(): void;
+  heartbeat: { stop(): void };
+  embedded: { stop(): Promise<void> } | null;
+}
+
+/** Wake-ups (in-process events, LISTEN), the heartbeat, maintenance timers, then the claim loop. */
+async function startBackground(parts: RunnerParts, runner: Pick<Runner, 'reap' | 'clean'>): Promise<Background> {
+  const { config, db, sql, events, workerId, signal, log, timings, registry, maintenance } = parts;
+  const unsubscribe = events.on('actions:enqueued', ({ earliestDueAt }) => signal.wake(earliestDueAt));
+  let listen: ListenHandle | null = null;
+  if (db.kind === 'postgres' && !config.pollOnly) {
+    try {
+      listen = await listenForWakeups({ db, channel: wakeChannelFor(db.schema), senderId: workerId, signal });
+    } catch (error) {
+      log.warn({ err: error }, 'LISTEN failed; this worker finds new actions by polling');
+    }
+  }
+  const heartbeat = startHeartbeat({ db, sql, workerId, leaseSeconds: config.leaseSeconds, held: () => registry.heldClaims(), onLost: (ids) => registry.loseClaims(ids), log });
+  const embedded = db.kind === 'pglite' ? startEmbeddedMaintenance({ db, sql, events, log }) : null;
+  maintenance.every(timings.reaperIntervalMs, 'reaper', () => runner.reap(), 0);
+  maintenance.every(timings.cleanerIntervalMs, 'cleaner', () => runner.clean(), Math.min(timings.cleanerIntervalMs, 5_000));
+  return { loop: parts.loop.run(), listen, unsubscribe, heartbeat, embedded };
+}
+
+/** Stop claiming; let handlers finish within the grace period; abort, then give back, the rest. */
+async function shutDown(parts: RunnerParts, background: Background | null, graceMs: number): Promise<void> {
+  const { log, timings, registry, executor, capacity } = parts;
+  parts.loop.stop();
+  background?.unsubscribe();
+  const maintenanceDone = parts.maintenance.stop();
+  await background?.listen?.close().catch(() => undefined);
+  await background?.loop;
+  await executor.whenIdle(graceMs);
+  if (capacity.running > 0) {
+    log.warn({ running: capacity.running }, 'handlers still running after the grace period: aborting them and giving their actions back');
+    registry.abortForShutdown();
+    await executor.whenIdle(timings.abortSettleMs);
+  }
+  registry.giveBackUnrecorded();
+  await parts.settler.drain();
+  await Promise.allSettled([maintenanceDone, background?.embedded?.stop()]);
+  background?.heartbeat.stop();
+  await parts.pool.destroy();
 }
 
 function defaultWorkerId(): string {
@@ -110,52 +179,9 @@ export function createRunner(params: RunnerParams): Runner {
 
   let state: RunnerState = 'created';
   let stopped: Promise<void> | null = null;
-  /** What start() set up and stop() takes down. */
-  const background: { loop: Promise<void>; listen: ListenHandle | null; unsubscribe(): void; heartbeat: { stop(): void } | null; embedded: { stop(): Promise<void> } | null } = {
-    loop: Promise.resolve(),
-    listen: null,
-    unsubscribe: () => undefined,
-    heartbeat: null,
-    embedded: null,
-  };
-
-  const start = async (): Promise<void> => {
-    if (state !== 'created') return;
-    state = 'running';
-    background.unsubscribe = events.on('actions:enqueued', ({ earliestDueAt }) => signal.wake(earliestDueAt));
-    if (db.kind === 'postgres' && !config.pollOnly) {
-      try {
-        background.listen = await listenForWakeups({ db, channel: wakeChannelFor(db.schema), senderId: workerId, signal });
-      } catch (error) {
-        log.warn({ err: error }, 'LISTEN failed; this worker finds new actions by polling');
-      }
-    }
-    background.heartbeat = startHeartbeat({ db, sql, workerId, leaseSeconds: config.leaseSeconds, held: () => registry.heldClaims(), onLost: (ids) => registry.loseClaims(ids), log });
-    if (db.kind === 'pglite') background.embedded = startEmbeddedMaintenance({ db, sql, events, log });
-    maintenance.every(timings.reaperIntervalMs, 'reaper', () => runner.reap(), 0);
-    maintenance.every(timings.cleanerIntervalMs, 'cleaner', () => runner.clean(), Math.min(timings.cleanerIntervalMs, 5_000));
-    background.loop = loop.run();
-  };
-
-  /** Stop claiming; let handlers finish within the grace period; abort, then give back, the rest. */
-  const shutDown = async (graceMs: number): Promise<void> => {
-    loop.stop();
-    background.unsubscribe();
-    const maintenanceDone = maintenance.stop();
-    await background.listen?.close().catch(() => undefined);
-    await background.loop;
-    await executor.whenIdle(graceMs);
-    if (capacity.running > 0) {
-      log.warn({ running: capacity.running }, 'handlers still running after the grace period: aborting them and giving their actions back');
-      registry.abortForShutdown();
-      await executor.whenIdle(timings.abortSettleMs);
-    }
-    registry.giveBackUnrecorded();
-    await settler.drain();
-    await Promise.allSettled([maintenanceDone, background.embedded?.stop()]);
-    background.heartbeat?.stop();
-    await pool.destroy();
-  };
+  /** Set by start(); a stop() that comes while start() is still setting up waits for it. */
+  let background: Promise<Background> | null = null;
+  const parts: RunnerParts = { config, db, sql, events, workerId, signal, log, timings, registry, executor, loop, maintenance, settler, capacity, pool };
 
   const runner: Runner = {
     workerId,
@@ -165,12 +191,17 @@ export function createRunner(params: RunnerParams): Runner {
     get running() {
       return capacity.running;
     },
-    start,
+    async start() {
+      if (state !== 'created') return;
+      state = 'running';
+      background = startBackground(parts, runner);
+      await background;
+    },
 
     stop(graceMs = config.shutdownGraceSeconds * 1000) {
       stopped ??= (async () => {
         state = 'stopping';
-        await shutDown(graceMs);
+        await shutDown(parts, await (background?.catch(() => null) ?? null), graceMs);
         state = 'stopped';
       })();
       return stopped;

@@ -9,7 +9,8 @@
 const CLAIMED_COLUMNS = `id, hook, group_name, args, priority, is_unique, schedule_type, schedule_interval, schedule_cron,
   scheduled_at, attempts, max_attempts, claim_token, snoozes, first_snoozed_at, series_failures, last_attempt_at AS started_at`;
 
-export function runnerStatements(s: string) {
+/** The claim, the claim loop's look at what is due, and /run's claim of one action. */
+function claimStatements(s: string) {
   return {
     /**
      * Claim up to $1 due pending actions, fairly: each hook gets at most its room, whatever the others'
@@ -81,7 +82,19 @@ export function runnerStatements(s: string) {
       ),
       logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, 'action started via Sidecar' FROM claimed)
       SELECT ${CLAIMED_COLUMNS} FROM claimed ORDER BY priority, scheduled_at, id`,
-
+    /**
+     * For the claim loop after a claim that took less than it asked: whether pending actions are due now
+     * (capped, paused or locked by another claimer: a freed slot should look again), and when the next
+     * one falls due (epoch ms; null when none), for the wake-up timer. "Next" means after $1, the
+     * database time of the loop's previous look (now() on the first): a due backlog must not hide a
+     * retry falling due later, and an action that fell due between the claim and this look must not
+     * be missed (it comes back as due in the past: the loop claims again at once).
+     */
+    selectDueState: `
+      SELECT EXISTS (SELECT 1 FROM ${s}.actions WHERE status = 'pending' AND scheduled_at <= now()) AS due_now,
+             (SELECT (extract(epoch FROM min(scheduled_at)) * 1000)::float8 FROM ${s}.actions
+              WHERE status = 'pending' AND scheduled_at > COALESCE(to_timestamp($1::float8 / 1000), now())) AS next_due_ms,
+             (extract(epoch FROM now()) * 1000)::float8 AS now_ms`,
     /** /run: claim one pending action now, whatever its date, cap or pause (an operator asked). */
     claimPendingById: `
       WITH claimed AS (
@@ -94,6 +107,13 @@ export function runnerStatements(s: string) {
       logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, 'action started via Sidecar' FROM claimed)
       SELECT ${CLAIMED_COLUMNS} FROM claimed`,
 
+    selectActionStatus: `SELECT status FROM ${s}.actions WHERE id = $1`,
+  };
+}
+
+/** Writing outcomes (the settle batch and what shares its transaction), a handler's fence, /retry's reset. */
+function outcomeStatements(s: string) {
+  return {
     /**
      * Write a batch of outcomes. Each input row says what the action becomes: complete or failed
      * (finished now), or pending again (retry, snooze, give back) at now + delay, or at its old date
@@ -126,7 +146,68 @@ export function runnerStatements(s: string) {
         SELECT o.id, o.message FROM outcome o JOIN settled USING (id)
       )
       SELECT id, extract(epoch FROM now())::float8 AS db_now FROM settled`,
+    /** Pause a hook until now + $2 seconds; a longer pause already in place wins. */
+    pauseHookUntil: `
+      INSERT INTO ${s}.hook_pauses (hook, paused_until, reason)
+      VALUES ($1, now() + make_interval(secs => $2::float8), $3)
+      ON CONFLICT (hook) DO UPDATE
+      SET paused_until = GREATEST(${s}.hook_pauses.paused_until, EXCLUDED.paused_until),
+          reason = EXCLUDED.reason, updated_at = now()`,
+    /** Carry a series' failure count onto its new instances. */
+    setSeriesFailures: `
+      UPDATE ${s}.actions a SET series_failures = t.failures
+      FROM unnest($1::bigint[], $2::smallint[]) AS t(id, failures)
+      WHERE a.id = t.id`,
+    /** Extra log lines (a series that stops, a successor blocked by a live twin). */
+    insertActionLogs: `
+      INSERT INTO ${s}.action_logs (action_id, message)
+      SELECT * FROM unnest($1::bigint[], $2::text[])`,
+    /** `fenced()`: lock the row and prove the claim is still ours before a handler's writes. */
+    lockHeldAction: `
+      SELECT id FROM ${s}.actions
+      WHERE id = $1 AND claim_token = $2 AND status = 'in-progress'
+      FOR UPDATE`,
+    /**
+     * /retry: a failed action becomes pending now with a fresh attempt budget. A failed instance of a
+     * recurring series whose next instance is already live runs once (it becomes a single action):
+     * finishing it must not start a second copy of the series. An instance whose series stopped (the
+     * 5-failure rule) stays recurring, so a successful retry resumes the series.
+     */
+    resetFailedAction: `
+      WITH target AS (
+        SELECT a.id, a.schedule_type IN ('interval', 'cron') AND EXISTS (
+                 SELECT 1 FROM ${s}.actions t
+                 WHERE t.hook = a.hook AND t.group_name = a.group_name AND t.args_digest = a.args_digest
+                   AND t.status IN ('pending', 'in-progress') AND t.schedule_type = a.schedule_type AND t.id <> a.id
+               ) AS series_went_on
+        FROM ${s}.actions a
+        WHERE a.id = $1 AND a.status = 'failed'
+        FOR UPDATE
+      ),
+      reset AS (
+        UPDATE ${s}.actions a
+        SET status = 'pending', attempts = 0, scheduled_at = now(), finished_at = NULL, lease_expiries = 0,
+            snoozes = 0, first_snoozed_at = NULL,
+            schedule_type = CASE WHEN t.series_went_on THEN 'single' ELSE a.schedule_type END,
+            schedule_interval = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_interval END,
+            schedule_cron = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_cron END
+        FROM target t WHERE a.id = t.id
+        RETURNING a.id, a.max_attempts, t.series_went_on
+      ),
+      logged AS (
+        INSERT INTO ${s}.action_logs (action_id, message)
+        SELECT id, 'action reset: retry requested via Sidecar (a fresh budget of ' || max_attempts
+                   || CASE WHEN max_attempts = 1 THEN ' attempt)' ELSE ' attempts)' END
+                   || CASE WHEN series_went_on THEN '; it runs once: its series already has a pending instance' ELSE '' END
+        FROM reset
+      )
+      SELECT id, (extract(epoch FROM now()) * 1000)::float8 AS due_ms FROM reset`,
+  };
+}
 
+/** Leases: the heartbeat and the reaper. */
+function leaseStatements(s: string) {
+  return {
     /** The heartbeat: one statement extends every lease this process still holds. */
     extendLeases: `
       UPDATE ${s}.actions a
@@ -134,7 +215,6 @@ export function runnerStatements(s: string) {
       FROM unnest($1::bigint[], $2::uuid[]) AS held(id, token)
       WHERE a.id = held.id AND a.claim_token = held.token AND a.status = 'in-progress' AND a.claimed_by = $3
       RETURNING a.id`,
-
     /**
      * The reaper: expired leases go back to pending without spending an attempt, at most $2 times
      * per action; the next expiry fails the action. The database clock decides what expired.
@@ -171,82 +251,12 @@ export function runnerStatements(s: string) {
       SELECT id, hook, status, lease_expiries, group_name, args, priority, is_unique, schedule_type, schedule_interval,
              schedule_cron, scheduled_at, max_attempts, series_failures, extract(epoch FROM now())::float8 AS db_now
       FROM reaped`,
+  };
+}
 
-    /**
-     * For the claim loop after a claim that took less than it asked: whether pending actions are due now
-     * (capped, paused or locked by another claimer: a freed slot should look again), and when the next
-     * one falls due (epoch ms; null when none), for the wake-up timer. The next due time is looked up
-     * past now, not as the minimum of all pending: a due backlog must not hide a retry falling due later.
-     */
-    selectDueState: `
-      SELECT EXISTS (SELECT 1 FROM ${s}.actions WHERE status = 'pending' AND scheduled_at <= now()) AS due_now,
-             (SELECT (extract(epoch FROM min(scheduled_at)) * 1000)::float8 FROM ${s}.actions
-              WHERE status = 'pending' AND scheduled_at > now()) AS next_due_ms,
-             (extract(epoch FROM now()) * 1000)::float8 AS now_ms`,
-
-    /** Pause a hook until now + $2 seconds; a longer pause already in place wins. */
-    pauseHookUntil: `
-      INSERT INTO ${s}.hook_pauses (hook, paused_until, reason)
-      VALUES ($1, now() + make_interval(secs => $2::float8), $3)
-      ON CONFLICT (hook) DO UPDATE
-      SET paused_until = GREATEST(${s}.hook_pauses.paused_until, EXCLUDED.paused_until),
-          reason = EXCLUDED.reason, updated_at = now()`,
-
-    /** Carry a series' failure count onto its new instances. */
-    setSeriesFailures: `
-      UPDATE ${s}.actions a SET series_failures = t.failures
-      FROM unnest($1::bigint[], $2::smallint[]) AS t(id, failures)
-      WHERE a.id = t.id`,
-
-    /** Extra log lines (a series that stops, a successor blocked by a live twin). */
-    insertActionLogs: `
-      INSERT INTO ${s}.action_logs (action_id, message)
-      SELECT * FROM unnest($1::bigint[], $2::text[])`,
-
-    /** `fenced()`: lock the row and prove the claim is still ours before a handler's writes. */
-    lockHeldAction: `
-      SELECT id FROM ${s}.actions
-      WHERE id = $1 AND claim_token = $2 AND status = 'in-progress'
-      FOR UPDATE`,
-
-    /**
-     * /retry: a failed action becomes pending now with a fresh attempt budget. A failed instance of a
-     * recurring series whose next instance is already live runs once (it becomes a single action):
-     * finishing it must not start a second copy of the series. An instance whose series stopped (the
-     * 5-failure rule) stays recurring, so a successful retry resumes the series.
-     */
-    resetFailedAction: `
-      WITH target AS (
-        SELECT a.id, a.schedule_type IN ('interval', 'cron') AND EXISTS (
-                 SELECT 1 FROM ${s}.actions t
-                 WHERE t.hook = a.hook AND t.group_name = a.group_name AND t.args_digest = a.args_digest
-                   AND t.status IN ('pending', 'in-progress') AND t.schedule_type = a.schedule_type AND t.id <> a.id
-               ) AS series_went_on
-        FROM ${s}.actions a
-        WHERE a.id = $1 AND a.status = 'failed'
-        FOR UPDATE
-      ),
-      reset AS (
-        UPDATE ${s}.actions a
-        SET status = 'pending', attempts = 0, scheduled_at = now(), finished_at = NULL, lease_expiries = 0,
-            snoozes = 0, first_snoozed_at = NULL,
-            schedule_type = CASE WHEN t.series_went_on THEN 'single' ELSE a.schedule_type END,
-            schedule_interval = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_interval END,
-            schedule_cron = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_cron END
-        FROM target t WHERE a.id = t.id
-        RETURNING a.id, a.max_attempts, t.series_went_on
-      ),
-      logged AS (
-        INSERT INTO ${s}.action_logs (action_id, message)
-        SELECT id, 'action reset: retry requested via Sidecar (a fresh budget of ' || max_attempts
-                   || CASE WHEN max_attempts = 1 THEN ' attempt)' ELSE ' attempts)' END
-                   || CASE WHEN series_went_on THEN '; it runs once: its series already has a pending instance' ELSE '' END
-        FROM reset
-      )
-      SELECT id, (extract(epoch FROM now()) * 1000)::float8 AS due_ms FROM reset`,
-
-    selectActionStatus: `SELECT status FROM ${s}.actions WHERE id = $1`,
-
+/** The cleaner, the embedded database's maintenance and the metrics gauges. */
+function upkeepStatements(s: string) {
+  return {
     /**
      * The cleaner, one retention class at a time: finished actions of status $1 older than $2 seconds,
      * except hooks with their own retention ($3). Logs go with them (ON DELETE CASCADE).
@@ -261,7 +271,6 @@ export function runnerStatements(s: string) {
       ),
       deleted AS (DELETE FROM ${s}.actions a USING doomed WHERE a.id = doomed.id RETURNING a.id)
       SELECT count(*)::integer AS deleted FROM deleted`,
-
     /** The cleaner for a hook with its own retention (every finished status alike). */
     deleteFinishedByHook: `
       WITH doomed AS (
@@ -273,7 +282,6 @@ export function runnerStatements(s: string) {
       ),
       deleted AS (DELETE FROM ${s}.actions a USING doomed WHERE a.id = doomed.id RETURNING a.id)
       SELECT count(*)::integer AS deleted FROM deleted`,
-
     /**
      * Gauges for /metrics: live actions per hook and status, read through the live partial index and
      * capped at $1 rows so a huge backlog costs a bounded scan (the answer then says it is capped).
@@ -289,18 +297,20 @@ export function runnerStatements(s: string) {
              count(*) FILTER (WHERE status = 'in-progress')::integer AS in_progress,
              count(*) FILTER (WHERE status = 'pending' AND scheduled_at <= now())::integer AS past_due
       FROM live GROUP BY hook`,
-
     /**
      * The embedded database's maintenance (PGlite runs no autovacuum): reclaim what the runner and the
      * cleaner left dead and refresh the planner's statistics. Not in a transaction (VACUUM refuses one).
      */
     vacuumAnalyzeRunnerTables: `VACUUM (ANALYZE) ${s}.actions, ${s}.action_logs, ${s}.hook_pauses`,
-
     /** Age of the oldest due pending action, in seconds (0 when nothing is due). */
     selectOldestDueAge: `
       SELECT COALESCE(extract(epoch FROM now() - min(scheduled_at)), 0)::float8 AS age
       FROM ${s}.actions WHERE status = 'pending' AND scheduled_at <= now()`,
   };
+}
+
+export function runnerStatements(s: string) {
+  return { ...claimStatements(s), ...outcomeStatements(s), ...leaseStatements(s), ...upkeepStatements(s) };
 }
 
 export type RunnerStatements = ReturnType<typeof runnerStatements>;
