@@ -5,9 +5,13 @@
  * in the same statement (DESIGN.md §4.6).
  */
 
-/** What a claim returns, in the order `ClaimedActionRow` declares it. */
-const CLAIMED_COLUMNS = `id, hook, group_name, args, priority, is_unique, schedule_type, schedule_interval, schedule_cron,
-  scheduled_at, attempts, max_attempts, claim_token, snoozes, first_snoozed_at, series_failures, last_attempt_at AS started_at`;
+/**
+ * What a claim returns, in the order `ClaimedActionRow` declares it: the claim's UPDATE returns these
+ * columns only (not `a.*`, which carried every column of every claimed row through the statement).
+ */
+const CLAIMED_COLUMNS = `a.id, a.hook, a.group_name, a.args, a.priority, a.is_unique, a.schedule_type, a.schedule_interval,
+  a.schedule_cron, a.scheduled_at, a.attempts, a.max_attempts, a.claim_token, a.snoozes, a.first_snoozed_at, a.series_failures,
+  a.last_attempt_at AS started_at`;
 
 /** The claim, the claim loop's look at what is due, and /run's claim of one action. */
 function claimStatements(s: string) {
@@ -78,10 +82,10 @@ function claimStatements(s: string) {
         SET status = 'in-progress', attempts = a.attempts + 1, claim_token = gen_random_uuid(), claimed_by = $2,
             last_attempt_at = now(), lease_expires_at = now() + make_interval(secs => $8::float8)
         WHERE a.id = ANY (ARRAY(SELECT id FROM chosen))
-        RETURNING a.*
+        RETURNING ${CLAIMED_COLUMNS}
       ),
       logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, 'action started via Sidecar' FROM claimed)
-      SELECT ${CLAIMED_COLUMNS} FROM claimed ORDER BY priority, scheduled_at, id`,
+      SELECT * FROM claimed ORDER BY priority, scheduled_at, id`,
     /**
      * For the claim loop after a claim that took less than it asked: whether pending actions are due now
      * (capped, paused or locked by another claimer: a freed slot should look again), and when the next
@@ -102,10 +106,10 @@ function claimStatements(s: string) {
         SET status = 'in-progress', attempts = a.attempts + 1, claim_token = gen_random_uuid(), claimed_by = $2,
             last_attempt_at = now(), lease_expires_at = now() + make_interval(secs => $3::float8)
         WHERE a.id = $1 AND a.status = 'pending'
-        RETURNING a.*
+        RETURNING ${CLAIMED_COLUMNS}
       ),
       logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, 'action started via Sidecar' FROM claimed)
-      SELECT ${CLAIMED_COLUMNS} FROM claimed`,
+      SELECT * FROM claimed`,
 
     selectActionStatus: `SELECT status FROM ${s}.actions WHERE id = $1`,
   };
