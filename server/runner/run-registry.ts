@@ -34,8 +34,8 @@ export interface RunRegistry {
   record(run: Run, failure: { error: unknown } | null): void;
   /** The claims the heartbeat renews: every run whose outcome is not written yet. */
   heldClaims(): HeldClaim[];
-  /** The database no longer shows these actions as ours: stop their handlers and write nothing. */
-  loseClaims(ids: readonly number[]): void;
+  /** The database no longer shows these claims (by token) as ours: stop their handlers, write nothing. */
+  loseClaims(tokens: readonly string[]): void;
   /** Past the grace period: abort every handler still running; their actions go back unspent. */
   abortForShutdown(): void;
   /** Give back, unspent, every run with no outcome yet (handlers that ignored their abort). */
@@ -119,10 +119,10 @@ export function createRunRegistry(params: RunRegistryParams): RunRegistry {
       if (found !== undefined) record(found, failure);
     },
     heldClaims: () => [...held.values()].map((run) => ({ id: run.row.id, token: run.row.claim_token })),
-    loseClaims(ids) {
-      const lost = new Set(ids);
-      for (const run of held.values()) {
-        if (!lost.has(run.row.id) || run.recorded) continue;
+    loseClaims(tokens) {
+      for (const token of tokens) {
+        const run = held.get(token);
+        if (run === undefined || run.recorded) continue;
         const error = new LeaseLostError(run.row.id);
         run.controller.abort(error);
         record(run, { error });

@@ -86,6 +86,7 @@ function claimStatements(s: string) {
       ),
       logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, 'action started via Sidecar' FROM claimed)
       SELECT * FROM claimed ORDER BY priority, scheduled_at, id`,
+
     /**
      * For the claim loop after a claim that took less than it asked: whether pending actions are due now
      * (capped, paused or locked by another claimer: a freed slot should look again), and when the next
@@ -99,6 +100,7 @@ function claimStatements(s: string) {
              (SELECT (extract(epoch FROM min(scheduled_at)) * 1000)::float8 FROM ${s}.actions
               WHERE status = 'pending' AND scheduled_at > COALESCE(to_timestamp($1::float8 / 1000), now())) AS next_due_ms,
              (extract(epoch FROM now()) * 1000)::float8 AS now_ms`,
+
     /** /run: claim one pending action now, whatever its date, cap or pause (an operator asked). */
     claimPendingById: `
       WITH claimed AS (
@@ -150,6 +152,7 @@ function outcomeStatements(s: string) {
         SELECT o.id, o.message FROM outcome o JOIN settled USING (id)
       )
       SELECT id, extract(epoch FROM now())::float8 AS db_now FROM settled`,
+
     /** Pause a hook until now + $2 seconds; a longer pause already in place wins. */
     pauseHookUntil: `
       INSERT INTO ${s}.hook_pauses (hook, paused_until, reason)
@@ -157,20 +160,24 @@ function outcomeStatements(s: string) {
       ON CONFLICT (hook) DO UPDATE
       SET paused_until = GREATEST(${s}.hook_pauses.paused_until, EXCLUDED.paused_until),
           reason = EXCLUDED.reason, updated_at = now()`,
+
     /** Carry a series' failure count onto its new instances. */
     setSeriesFailures: `
       UPDATE ${s}.actions a SET series_failures = t.failures
       FROM unnest($1::bigint[], $2::smallint[]) AS t(id, failures)
       WHERE a.id = t.id`,
+
     /** Extra log lines (a series that stops, a successor blocked by a live twin). */
     insertActionLogs: `
       INSERT INTO ${s}.action_logs (action_id, message)
       SELECT * FROM unnest($1::bigint[], $2::text[])`,
+
     /** `fenced()`: lock the row and prove the claim is still ours before a handler's writes. */
     lockHeldAction: `
       SELECT id FROM ${s}.actions
       WHERE id = $1 AND claim_token = $2 AND status = 'in-progress'
       FOR UPDATE`,
+
     /**
      * /retry: a failed action becomes pending now with a fresh attempt budget. A failed instance of a
      * recurring series whose next instance is already live runs once (it becomes a single action):
@@ -212,13 +219,17 @@ function outcomeStatements(s: string) {
 /** Leases: the heartbeat and the reaper. */
 function leaseStatements(s: string) {
   return {
-    /** The heartbeat: one statement extends every lease this process still holds. */
+    /**
+     * The heartbeat: one statement extends every lease this process still holds. It returns the tokens
+     * renewed: one action may be held twice here (a run that lost its claim, and the run of its new claim).
+     */
     extendLeases: `
       UPDATE ${s}.actions a
       SET lease_expires_at = now() + make_interval(secs => $4::float8)
       FROM unnest($1::bigint[], $2::uuid[]) AS held(id, token)
       WHERE a.id = held.id AND a.claim_token = held.token AND a.status = 'in-progress' AND a.claimed_by = $3
-      RETURNING a.id`,
+      RETURNING a.claim_token`,
+
     /**
      * The reaper: expired leases go back to pending without spending an attempt, at most $2 times
      * per action; the next expiry fails the action. The database clock decides what expired.
@@ -275,6 +286,7 @@ function upkeepStatements(s: string) {
       ),
       deleted AS (DELETE FROM ${s}.actions a USING doomed WHERE a.id = doomed.id RETURNING a.id)
       SELECT count(*)::integer AS deleted FROM deleted`,
+
     /** The cleaner for a hook with its own retention (every finished status alike). */
     deleteFinishedByHook: `
       WITH doomed AS (
@@ -286,6 +298,7 @@ function upkeepStatements(s: string) {
       ),
       deleted AS (DELETE FROM ${s}.actions a USING doomed WHERE a.id = doomed.id RETURNING a.id)
       SELECT count(*)::integer AS deleted FROM deleted`,
+
     /**
      * Gauges for /metrics: live actions per hook and status, read through the live partial index and
      * capped at $1 rows so a huge backlog costs a bounded scan (the answer then says it is capped).
@@ -301,11 +314,13 @@ function upkeepStatements(s: string) {
              count(*) FILTER (WHERE status = 'in-progress')::integer AS in_progress,
              count(*) FILTER (WHERE status = 'pending' AND scheduled_at <= now())::integer AS past_due
       FROM live GROUP BY hook`,
+
     /**
      * The embedded database's maintenance (PGlite runs no autovacuum): reclaim what the runner and the
      * cleaner left dead and refresh the planner's statistics. Not in a transaction (VACUUM refuses one).
      */
     vacuumAnalyzeRunnerTables: `VACUUM (ANALYZE) ${s}.actions, ${s}.action_logs, ${s}.hook_pauses`,
+
     /** Age of the oldest due pending action, in seconds (0 when nothing is due). */
     selectOldestDueAge: `
       SELECT COALESCE(extract(epoch FROM now() - min(scheduled_at)), 0)::float8 AS age
