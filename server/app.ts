@@ -20,7 +20,7 @@ import { buildRawJsonSerializer } from './http/serializer.ts';
 import { createReadiness, type Readiness } from './http/readiness.ts';
 import { registerValidators } from './http/validation.ts';
 import { createHandlerRegistry, type HandlerRegistry } from './runner/handlers.ts';
-import { createHookPolicies, type HookPolicies } from './runner/hook-policies.ts';
+import { createHookPolicies, type HookPolicies } from './hook-policies.ts';
 import { registerRunnerMetrics } from './runner/metrics.ts';
 import { createQueueDepth } from './runner/queue-depth.ts';
 import { runnerRoutes } from './runner/routes.ts';

@@ -1,5 +1,5 @@
 import { SidecarError, sidecarError } from '../errors.ts';
-import type { HookPolicies } from '../runner/hook-policies.ts';
+import type { HookPolicies } from '../hook-policies.ts';
 import { JsonSyntaxError, JsonValueError, MAX_ARGS_BYTES, parseCanonical, utf8Length, type CanonicalTexts } from './args-canonical.ts';
 import type { ListFilter } from './list-query.ts';
 import type { MatchFilter } from './match.ts';

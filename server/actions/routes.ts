@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { commonErrors, errorReply } from '../error-schema.ts';
-import type { HookPolicies } from '../runner/hook-policies.ts';
+import type { HookPolicies } from '../hook-policies.ts';
 import { sidecarError } from '../errors.ts';
 import {
   matchForLookup,

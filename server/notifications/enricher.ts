@@ -2,7 +2,7 @@ import type { EnqueueResult } from '../actions/store.ts';
 import type { Database } from '../db/port.ts';
 import type { SidecarEvents } from '../events.ts';
 import { PermanentError, SnoozeError, type ActionHandler, type HandlerContext } from '../runner/handlers.ts';
-import type { HookDefaults } from '../runner/hook-policies.ts';
+import type { HookDefaults } from '../hook-policies.ts';
 import {
   isSummaryFinal,
   parseAiSummary,

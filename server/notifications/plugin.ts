@@ -9,7 +9,7 @@ import type { SidecarEvents } from '../events.ts';
 import type { Readiness } from '../http/readiness.ts';
 import type { LockStore } from '../locks/store.ts';
 import type { HandlerRegistry } from '../runner/handlers.ts';
-import type { HookPolicies } from '../runner/hook-policies.ts';
+import type { HookPolicies } from '../hook-policies.ts';
 import { checkAi } from './ai-health.ts';
 import { createCursorStore } from './cursor.ts';
 import { CLASS_CHANGE_CHANNEL, provisionDemoSource } from './demo-source.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { canonicalize } from '../actions/args-canonical.ts';
 import type { EnqueueResult, NewAction } from '../actions/store.ts';
 import type { Queryable } from '../db/port.ts';
-import type { HookPolicies } from '../runner/hook-policies.ts';
+import type { HookPolicies } from '../hook-policies.ts';
 import { recordSummarySkipped, type AiSummaryRecord, type SummarySkipCode } from './ai-summary.ts';
 import type { SourceHeadRow } from './rows.ts';
 import type { NotificationState } from './schemas.ts';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/port.ts';
-import type { HookDefaults } from './hook-policies.ts';
+import type { HookDefaults } from '../hook-policies.ts';
 
 /**
  * The handler registry: how built-in hooks (the notification pipeline) meet the runner. A hook with no

@@ -1,7 +1,7 @@
 import type { SidecarEvents } from '../events.ts';
 import type { Capacity } from './capacity.ts';
 import { LeaseLostError, type HandlerLogger } from './handlers.ts';
-import type { HookPolicies } from './hook-policies.ts';
+import type { HookPolicies } from '../hook-policies.ts';
 import type { HeldClaim } from './leases.ts';
 import { decideOutcome, ExecutionTimeoutError, ShutdownError } from './outcomes.ts';
 import type { ClaimedActionRow } from './rows.ts';

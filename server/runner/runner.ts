@@ -10,7 +10,7 @@ import { startEmbeddedMaintenance } from './embedded-maintenance.ts';
 import { createExecutor, type Executor } from './executor.ts';
 import { SILENT_LOGGER } from './handler-context.ts';
 import type { HandlerLogger, HandlerRegistry } from './handlers.ts';
-import type { HookPolicies } from './hook-policies.ts';
+import type { HookPolicies } from '../hook-policies.ts';
 import { reapExpiredLeases, startHeartbeat } from './leases.ts';
 import { createMaintenance, type Maintenance } from './maintenance.ts';
 import { createExecutionPool, type ExecutionPool } from './pool.ts';

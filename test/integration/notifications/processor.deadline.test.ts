@@ -8,7 +8,7 @@ import { createCursorStore } from '../../../server/notifications/cursor.ts';
 import { createProcessor, PROCESS_LOCK_KEY } from '../../../server/notifications/processor.ts';
 import { createSettingsStore } from '../../../server/notifications/settings.ts';
 import { createSourceTable } from '../../../server/notifications/source.ts';
-import { createHookPolicies } from '../../../server/runner/hook-policies.ts';
+import { createHookPolicies } from '../../../server/hook-policies.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 import { createTestSource } from '../../support/notifications.ts';
 

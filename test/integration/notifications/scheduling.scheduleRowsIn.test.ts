@@ -3,7 +3,7 @@ import { it } from 'node:test';
 import { createActionStore } from '../../../server/actions/store.ts';
 import { createEvents } from '../../../server/events.ts';
 import { testConfig } from '../../../server/config.ts';
-import { createHookPolicies } from '../../../server/runner/hook-policies.ts';
+import { createHookPolicies } from '../../../server/hook-policies.ts';
 import { planRows, scheduleRowsIn, type AiAvailability, type SchedulingDeps } from '../../../server/notifications/scheduling.ts';
 import { createSourceTable } from '../../../server/notifications/source.ts';
 import { describeEachDatabase } from '../../support/databases.ts';

@@ -1,10 +1,12 @@
-import type { Config, RetryPolicyInput } from '../config.ts';
+import type { Config, RetryPolicyInput } from './config.ts';
 
 /**
- * What the runner needs to know about a hook: attempts and backoff, execution timeout, concurrency
- * cap and retention. Precedence: `RETRY_POLICIES` / `HOOK_CONCURRENCY` / `RETENTION_HOOKS` from the
- * environment, then the defaults a built-in handler declares, then the global defaults (1 attempt,
- * Action Scheduler's behaviour for unknown hooks).
+ * What is known about a hook, shared by the features that need it: the action store (an enqueue's
+ * default attempts), the runner (backoff, execution timeout, concurrency cap) and the cleaner
+ * (retention). It lives beside config.ts, below every feature, so the store does not import the runner.
+ * Precedence: `RETRY_POLICIES` / `HOOK_CONCURRENCY` / `RETENTION_HOOKS` from the environment, then the
+ * defaults a built-in handler declares, then the global defaults (1 attempt, Action Scheduler's
+ * behaviour for unknown hooks).
  */
 export interface Backoff {
   baseSeconds: number;
