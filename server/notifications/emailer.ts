@@ -1,5 +1,5 @@
 import type { EnqueueResult } from '../actions/store.ts';
-import type { Database, Queryable } from '../db/port.ts';
+import type { Database } from '../db/port.ts';
 import type { SidecarEvents } from '../events.ts';
 import { PermanentError, SnoozeError, type ActionHandler, type HandlerContext } from '../runner/handlers.ts';
 import type { HookDefaults } from '../hook-policies.ts';
@@ -11,11 +11,12 @@ import type { Ledger } from './ledger.ts';
 import type { MailSendResult, MailTransport } from './mail-transport.ts';
 import { rebuildAliasMap, type JsonValue } from './obfuscation.ts';
 import type { DeliveryRow, NotificationRow, SourceRow } from './rows.ts';
-import { EMAIL_HOOK, newMessageId, scheduleEmailsIn, type SchedulingDeps } from './scheduling.ts';
+import { adoptDeliveriesIn, EMAIL_HOOK, scheduleEmailsIn, type SchedulingDeps } from './scheduling.ts';
 import { recipientsFor, type SettingsStore } from './settings.ts';
 import type { SmtpHealth } from './smtp-health.ts';
 import type { SourceTable } from './source.ts';
-import { deliveryStatements, notificationStatements } from './sql.ts';
+import { notificationStatements } from './sql.ts';
+import type { DeliveryOutcome, Transitions } from './transitions.ts';
 
 /**
  * `wecoza_send_notification_email {log_id, delivery_id}`: one e-mail to one recipient, recorded in the
@@ -42,13 +43,13 @@ export interface EmailerParams {
   db: Database;
   source: SourceTable;
   ledger: Ledger;
+  transitions: Transitions;
+  scheduling: SchedulingDeps;
   transport: MailTransport;
   smtpHealth: SmtpHealth;
   events: SidecarEvents;
-  mailDomain: string;
-  /** For `{log_id}` alone: the recipients of the row's operation and the jobs that mail them. */
+  /** For `{log_id}` alone: the recipients of the row's operation, and who hears of the jobs it makes. */
   settings: SettingsStore;
-  scheduling: SchedulingDeps;
   announce(results: readonly EnqueueResult[]): void;
 }
 
@@ -78,20 +79,12 @@ function codeText(code: number | null): string {
 }
 
 export function createEmailHandler(params: EmailerParams): ActionHandler {
-  const { db, source, ledger, transport, events } = params;
+  const { db, source, ledger, transitions, transport, events } = params;
   const notes = notificationStatements(db.schema);
-  const deliveries = deliveryStatements(db.schema);
 
-  /** Deliveries for `recipients` of a row (and its notification when it has none), in `tx`. */
-  const addDeliveries = async (tx: Queryable, row: SourceRow, recipients: readonly string[]): Promise<void> => {
-    const logId = Number(row.log_id);
-    await tx.query(notes.insertNotifications, [[logId], [row.class_id], [row.operation], ['sending'], [null], [null], [row.class_code]]);
-    await tx.query(deliveries.insertDeliveries, [recipients.map(() => logId), recipients, recipients.map(() => newMessageId(logId, params.mailDomain))]);
-    const locked = await tx.query<NotificationRow>(notes.lockNotificationByLogId, [logId]);
-    const state = locked.rows[0]?.state;
-    // A finished notification gets more deliveries: reopen it so it settles again.
-    if (state === 'sent' || state === 'failed' || state === 'skipped') await tx.query(notes.reopenNotification, [logId, 'sending']);
-  };
+  /** Write the attempt's outcome under this run's claim (fenced) and settle the notification. */
+  const finish = (context: HandlerContext, delivery: DeliveryRow, outcome: DeliveryOutcome) =>
+    context.fenced((tx) => transitions.finishDelivery(tx, { id: delivery.id, logId: delivery.log_id }, context.action.claimToken, outcome));
 
   /** WeCoza's `{log_id, recipient}` shape: find the delivery, or create it (and its notification). */
   const deliveryFor = async (context: HandlerContext, args: EmailArgs, row: SourceRow | null): Promise<DeliveryRow | null> => {
@@ -99,7 +92,7 @@ export function createEmailHandler(params: EmailerParams): ActionHandler {
     if (!('recipient' in args)) return null;
     const existing = await ledger.findByRecipient(args.logId, args.recipient);
     if (existing !== null || row === null) return existing;
-    await context.fenced((tx) => addDeliveries(tx, row, [args.recipient]));
+    await context.fenced((tx) => adoptDeliveriesIn(tx, params.scheduling, row, [args.recipient]));
     return ledger.findByRecipient(args.logId, args.recipient);
   };
 
@@ -117,7 +110,7 @@ export function createEmailHandler(params: EmailerParams): ActionHandler {
     const known = new Set((await ledger.listFor(logId)).map((delivery) => delivery.recipient.toLowerCase()));
     const fresh = recipients.filter((recipient) => !known.has(recipient.toLowerCase()));
     const results = await context.fenced(async (tx) => {
-      if (fresh.length > 0) await addDeliveries(tx, row, fresh);
+      if (fresh.length > 0) await adoptDeliveriesIn(tx, params.scheduling, row, fresh);
       return scheduleEmailsIn(tx, params.scheduling, logId, ['queued']);
     });
     params.announce(results);
@@ -125,23 +118,21 @@ export function createEmailHandler(params: EmailerParams): ActionHandler {
   };
 
   const recordOutcome = async (context: HandlerContext, delivery: DeliveryRow, result: MailSendResult): Promise<void> => {
-    const token = context.action.claimToken;
-    const target = { id: delivery.id, logId: delivery.log_id };
     if (result.accepted) {
       params.smtpHealth.recordSuccess();
-      await context.fenced((tx) => ledger.finish(tx, target, token, { kind: 'sent', code: result.code, response: result.response }));
+      await finish(context, delivery, { kind: 'sent', code: result.code, response: result.response });
       events.emit('notification:emailed', { outcome: 'sent', code: result.code, reason: null });
       return;
     }
     if (result.auth) params.smtpHealth.recordAuthFailure(result.code);
     if (result.kind === 'permanent') {
-      await context.fenced((tx) => ledger.finish(tx, target, token, { kind: 'failed', code: result.code, response: result.response, reason: result.reason }));
+      await finish(context, delivery, { kind: 'failed', code: result.code, response: result.response, reason: result.reason });
       events.emit('notification:emailed', { outcome: 'failed', code: result.code, reason: result.reason });
       throw new PermanentError(`${codeText(result.code)} (${result.reason}): the delivery failed`);
     }
     const last = context.action.attempt >= context.action.maxAttempts;
     const outcome = last ? 'failed' : 'retry';
-    await context.fenced((tx) => ledger.finish(tx, target, token, { kind: outcome, code: result.code, response: result.response, reason: result.reason }));
+    await finish(context, delivery, { kind: outcome, code: result.code, response: result.response, reason: result.reason });
     events.emit('notification:emailed', { outcome, code: result.code, reason: result.reason });
     throw new Error(`${codeText(result.code)} (${result.reason}): temporary failure, attempt ${context.action.attempt} of ${context.action.maxAttempts}`);
   };
@@ -180,11 +171,12 @@ export function createEmailHandler(params: EmailerParams): ActionHandler {
         return;
       }
       if (row === null) {
-        await context.fenced((tx) => ledger.finish(tx, { id: delivery.id, logId: delivery.log_id }, null, { kind: 'failed', code: null, response: null, reason: 'source_row_missing' }));
+        // Whoever holds it (token null): found before any sending, so no run of ours marked it.
+        await context.fenced((tx) => transitions.finishDelivery(tx, { id: delivery.id, logId: delivery.log_id }, null, { kind: 'failed', code: null, response: null, reason: 'source_row_missing' }));
         throw new PermanentError(`source row ${args.logId} does not exist`);
       }
 
-      const claimed = await context.fenced((tx) => ledger.markSending(tx, delivery.id, context.action.claimToken));
+      const claimed = await context.fenced((tx, claims) => transitions.markDeliverySending(tx, delivery.id, context.action.claimToken, (token) => claims.isLive(token)));
       if (claimed === null) {
         context.log.info({ log_id: args.logId, delivery_id: delivery.id }, 'delivery is being sent by another run or is finished; nothing sent');
         return;

@@ -29,6 +29,7 @@ import { DEFAULT_BATCH_LIMIT } from './schemas.ts';
 import { createSettingsStore } from './settings.ts';
 import { createSmtpHealth } from './smtp-health.ts';
 import { createSourceTable, type SourceTable } from './source.ts';
+import { createTransitions } from './transitions.ts';
 
 /**
  * The notification pipeline's wiring, called once by buildApp: handlers into the runner's registry
@@ -111,7 +112,8 @@ export function registerNotifications(params: NotificationsParams): Notification
   const cursor = createCursorStore({ db, source, startLogId: config.notifyStartLogId });
   const ledger = createLedger(db);
   const mailDomain = mailDomainOf(config.mailFrom);
-  const scheduling: SchedulingDeps = { schema: db.schema, source, policies, mailDomain, enqueueIn: (tx, items) => actions.enqueueIn(tx, items) };
+  const transitions = createTransitions(db.schema);
+  const scheduling: SchedulingDeps = { schema: db.schema, source, policies, mailDomain, transitions, enqueueIn: (tx, items) => actions.enqueueIn(tx, items) };
   const announce = actions.announce.bind(actions);
   const transport = params.clients?.mailTransport
     ?? createMailTransport({ ...(config.smtpUrl !== null ? { smtpUrl: config.smtpUrl } : {}), outboxDir: path.join(config.dataDir, 'outbox'), from: config.mailFrom });
@@ -124,7 +126,7 @@ export function registerNotifications(params: NotificationsParams): Notification
   if (enabled) {
     for (const handler of [
       createEnrichHandler({ db, source, settings, scheduling, announce, events, openaiApiKey: config.openaiApiKey, summarizerFor }),
-      createEmailHandler({ db, source, ledger, transport, smtpHealth, events, mailDomain, settings, scheduling, announce }),
+      createEmailHandler({ db, source, ledger, transitions, scheduling, transport, smtpHealth, events, settings, announce }),
     ]) {
       if (params.handlers.get(handler.hook) === undefined) params.handlers.register(handler);
       if (handler.defaults !== undefined) policies.declare(handler.hook, handler.defaults);

@@ -178,6 +178,9 @@ function outcomeStatements(s: string) {
       WHERE id = $1 AND claim_token = $2 AND status = 'in-progress'
       FOR UPDATE`,
 
+    /** `fenced()`'s question about another run's claim: does its token still hold an action in progress? */
+    selectClaimIsLive: `SELECT EXISTS (SELECT 1 FROM ${s}.actions WHERE status = 'in-progress' AND claim_token = $1::uuid) AS live`,
+
     /**
      * /retry: a failed action becomes pending now with a fresh attempt budget. A failed instance of a
      * recurring series whose next instance is already live runs once (it becomes a single action):
