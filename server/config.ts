@@ -171,14 +171,19 @@ function readJson<S extends TSchema>(env: Env, name: string, schema: S, fallback
   return parsed as Static<S>;
 }
 
-const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
+/**
+ * What counts as an e-mail address where one arrives as plain text: NOTIFY_RECIPIENTS_* here, and the
+ * `recipient` of WeCoza's e-mail jobs. A local part and a dotted domain, with none of the characters
+ * that would let one entry smuggle in a second address or a display name.
+ */
+export const EMAIL_ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
 function readEmailList(env: Env, name: string): string[] {
   const text = raw(env, name);
   if (text === undefined) return [];
   const list = text.split(/[,;\s]+/).filter((item) => item !== '');
   for (const address of list) {
-    if (!EMAIL.test(address)) throw new ConfigError(name, 'holds an entry that is not an e-mail address');
+    if (!EMAIL_ADDRESS.test(address)) throw new ConfigError(name, 'holds an entry that is not an e-mail address');
   }
   return list;
 }

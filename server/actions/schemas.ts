@@ -8,7 +8,6 @@ import { INT4_MAX, MAX_ID, MAX_UNIX_SECONDS, Text } from '../schema-types.ts';
 
 export const ACTION_STATUSES = ['pending', 'in-progress', 'complete', 'failed', 'canceled'] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
-export const LIVE_STATUSES = ['pending', 'in-progress'] as const satisfies readonly ActionStatus[];
 
 export const SCHEDULE_TYPES = ['async', 'single', 'interval', 'cron'] as const;
 export type ScheduleType = (typeof SCHEDULE_TYPES)[number];

@@ -1,8 +1,7 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Database, ListenCallbacks, ListenHandle, Queryable, QueryResult } from './port.ts';
 import { quoteIdentifier } from './port.ts';
-
-const INT8_OID = 20;
+import { INT8_OID, parseInt8 } from './int8.ts';
 
 interface PgliteRunner {
   query<T>(text: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number; rowCount?: number }>;
@@ -31,10 +30,7 @@ export interface PgliteDatabaseOptions {
 export function openPglite(dataDir?: string): Promise<PGlite> {
   return PGlite.create({
     ...(dataDir ? { dataDir } : {}),
-    parsers: { [INT8_OID]: (text: string) => {
-      const value = Number(text);
-      return Number.isSafeInteger(value) ? value : text;
-    } },
+    parsers: { [INT8_OID]: parseInt8 },
   });
 }
 

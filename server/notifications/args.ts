@@ -1,3 +1,4 @@
+import { EMAIL_ADDRESS } from '../config.ts';
 import { PermanentError } from '../runner/handlers.ts';
 
 /**
@@ -26,8 +27,6 @@ export function parseEnrichArgs(args: unknown): number {
   return logId;
 }
 
-const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
-
 export function parseEmailArgs(args: unknown): EmailArgs {
   if (!isRecord(args)) throw new PermanentError('args must be {"log_id"}, {"log_id", "delivery_id"} or {"log_id", "recipient"}');
   const logId = positiveInteger(args['log_id']);
@@ -40,6 +39,6 @@ export function parseEmailArgs(args: unknown): EmailArgs {
   const recipient = args['recipient'];
   if (recipient === undefined) return { logId, everyRecipient: true };
   // The message never repeats the value: it may be an address.
-  if (typeof recipient !== 'string' || !EMAIL.test(recipient.trim())) throw new PermanentError('args.recipient must be an e-mail address');
+  if (typeof recipient !== 'string' || !EMAIL_ADDRESS.test(recipient.trim())) throw new PermanentError('args.recipient must be an e-mail address');
   return { logId, recipient: recipient.trim() };
 }
