@@ -8,6 +8,7 @@ import { DataDirLockedError, openDatabase, type OpenedDatabase } from './db/open
 import type { Database } from './db/port.ts';
 import { resolveApiToken, type ResolvedToken } from './http/api-token.ts';
 import { createMetricsRegistry } from './http/metrics.ts';
+import { createNotificationClients, type OwnedNotificationClients } from './notifications/clients.ts';
 import { createHandlerRegistry, type HandlerRegistry } from './runner/handlers.ts';
 import type { RunnerTimings } from './runner/runner.ts';
 
@@ -53,6 +54,7 @@ export async function startSidecar(options: StartOptions = {}): Promise<RunningS
   const logger = pino({ level: config.logLevel, base: { service: 'wecoza-sidecar' } });
   const opened: OpenedDatabase = await openDatabase(config, (error) => logger.warn({ err: error }, 'database connection error'));
   const { db } = opened;
+  let clients: OwnedNotificationClients | null = null;
   try {
     const { applied } = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -61,6 +63,8 @@ export async function startSidecar(options: StartOptions = {}): Promise<RunningS
     const token = await resolveApiToken(config);
     const handlers = createHandlerRegistry();
     await options.registerHandlers?.(handlers, { config, db, logger });
+    // The network clients are made here, not in buildApp, and closed after the app that used them.
+    clients = createNotificationClients(config, logger);
     const app = await buildApp({
       config,
       db,
@@ -68,6 +72,7 @@ export async function startSidecar(options: StartOptions = {}): Promise<RunningS
       logger,
       handlers,
       metrics: createMetricsRegistry({ processMetrics: true }),
+      notificationClients: clients,
       ...(options.runnerTimings ? { runnerTimings: options.runnerTimings } : {}),
     });
     const address = await app.listen({ port: config.port, host: config.host });
@@ -81,10 +86,12 @@ export async function startSidecar(options: StartOptions = {}): Promise<RunningS
       (stopping ??= (async () => {
         await app.sidecar.runner?.stop(config.shutdownGraceSeconds * 1000);
         await app.close();
+        await clients?.close();
         await opened.close();
       })());
     return { config, app, address, logger, stop };
   } catch (error) {
+    await clients?.close().catch(() => undefined);
     await opened.close().catch(() => undefined);
     throw error;
   }
