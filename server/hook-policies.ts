@@ -64,6 +64,16 @@ export function createHookPolicies(config: Pick<Config, 'retryPolicies' | 'hookC
   const declared = new Map<string, HookDefaults>();
   const cache = new Map<string, HookPolicy>();
 
+  /** Declared and `configured` hooks whose policy has a value for `pick`, with that value. */
+  const withValue = (configured: string[], pick: (policy: HookPolicy) => number | null): Map<string, number> => {
+    const result = new Map<string, number>();
+    for (const hook of new Set([...declared.keys(), ...configured])) {
+      const value = pick(policies.policyFor(hook));
+      if (value !== null) result.set(hook, value);
+    }
+    return result;
+  };
+
   const policies: HookPolicies = {
     declare(hook, defaults) {
       declared.set(hook, defaults);
@@ -86,25 +96,8 @@ export function createHookPolicies(config: Pick<Config, 'retryPolicies' | 'hookC
       return policy;
     },
 
-    retentionOverrides() {
-      const hooks = new Set([...declared.keys(), ...Object.keys(config.retentionHooks)]);
-      const result = new Map<string, number>();
-      for (const hook of hooks) {
-        const days = policies.policyFor(hook).retentionDays;
-        if (days !== null) result.set(hook, days);
-      }
-      return result;
-    },
-
-    concurrencyCaps() {
-      const hooks = new Set([...declared.keys(), ...Object.keys(config.hookConcurrency)]);
-      const result = new Map<string, number>();
-      for (const hook of hooks) {
-        const cap = policies.policyFor(hook).concurrency;
-        if (cap !== null) result.set(hook, cap);
-      }
-      return result;
-    },
+    retentionOverrides: () => withValue(Object.keys(config.retentionHooks), (policy) => policy.retentionDays),
+    concurrencyCaps: () => withValue(Object.keys(config.hookConcurrency), (policy) => policy.concurrency),
   };
   return policies;
 }
