@@ -58,7 +58,7 @@ describeEachDatabase('migration 006 on a database made before the id range', imp
     const { rows: old } = await ctx.db.query<{ id: number }>(`SELECT id FROM ${s}.actions ORDER BY id`);
     assert.deepEqual(old.map((row) => row.id), [1, 2, 3]);
 
-    assert.deepEqual((await migrate(ctx.db)).applied, ['006_action_id_range.sql']);
+    assert.equal((await migrate(ctx.db)).applied[0], '006_action_id_range.sql');
 
     const { rows: moved } = await ctx.db.query<{ id: number; hook: string; status: string; lines: number }>(
       `SELECT a.id, a.hook, a.status, (SELECT count(*)::integer FROM ${s}.action_logs l WHERE l.action_id = a.id) AS lines FROM ${s}.actions a ORDER BY a.id`,
