@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { buildApp } from '../server/app.ts';
+import { createNotificationClients } from '../server/notifications/clients.ts';
 import { loadConfig } from '../server/config.ts';
 import { migrate } from '../server/db/migrator.ts';
 import { openDatabase } from '../server/db/open.ts';
@@ -77,11 +78,13 @@ if (usePglite) {
   db = opened.db;
   await migrate(db);
   await db.query(demoSourceDdl(sourceTable));
-  const app = await buildApp({ config, db, apiToken: TOKEN });
+  const clients = createNotificationClients(config, { warn: () => undefined });
+  const app = await buildApp({ config, db, apiToken: TOKEN, notificationClients: clients });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   await app.sidecar.runner?.start();
   stop = async () => {
     await app.close();
+    await clients.close();
     await opened.close();
   };
 } else {

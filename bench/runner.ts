@@ -109,13 +109,17 @@ async function openDatabase(spec: Pick<ChildSpec, 'kind' | 'schema' | 'dataDir'>
 // The child: one engine, one cell. The runner engine is the real sidecar process (start.ts, as
 // `npm start` runs it, with a no-op handler registered): its RSS is what a deployment sees.
 
-/** The simplest SKIP LOCKED claim-and-complete loop over the same table. */
+/**
+ * The simplest SKIP LOCKED claim-and-complete loop over the same table. It names its one hook, so its
+ * claim reads the per-hook claim-order index (hook, priority, scheduled_at, id) in order, as the
+ * runner's does; the table has no global claim-order index since fair claims.
+ */
 function startBaseline(db: Database, tuning: Tuning, onStart: (id: number) => void, onComplete: (n: number) => void): () => Promise<void> {
   const s = db.schema;
   const claim = `
     UPDATE ${s}.actions a SET status = 'in-progress', attempts = a.attempts + 1, claim_token = gen_random_uuid(),
       claimed_by = 'baseline', last_attempt_at = now(), lease_expires_at = now() + interval '30 seconds'
-    FROM (SELECT id FROM ${s}.actions WHERE status = 'pending' AND scheduled_at <= now()
+    FROM (SELECT id FROM ${s}.actions WHERE status = 'pending' AND hook = $2 AND scheduled_at <= now()
           ORDER BY priority, scheduled_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) c
     WHERE a.id = c.id RETURNING a.id`;
   const complete = `
@@ -124,7 +128,7 @@ function startBaseline(db: Database, tuning: Tuning, onStart: (id: number) => vo
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      const { rows } = await db.query<{ id: number }>(claim, [tuning.batchSize], { prepare: true });
+      const { rows } = await db.query<{ id: number }>(claim, [tuning.batchSize, HOOK], { prepare: true });
       if (rows.length === 0) {
         await new Promise((resolve) => setTimeout(resolve, BASELINE_POLL_MS));
         continue;

@@ -112,7 +112,7 @@ export async function explainHotStatements(db: Database, targets: ExplainTargets
     { name: 'one action by id', text: actions.selectActionById, values: [43] },
     { name: 'logs of one action', text: actions.selectLogsByActionId, values: [43] },
     { name: 'runner: claim 25 due (claimDueActions)', text: runner.claimDueActions, values: claimValues },
-    { name: 'runner: next due time (selectNextDueAt)', text: runner.selectNextDueAt, values: [] },
+    { name: 'runner: what is due and when next (selectDueState)', text: runner.selectDueState, values: [null] },
     { name: 'reaper (reapExpiredLeases)', text: runner.reapExpiredLeases, values: [500, 3] },
     { name: 'cleaner (deleteFinishedByStatus complete)', text: runner.deleteFinishedByStatus, values: ['complete', targets.retentionDays * DAY_SECONDS, [], 2000] },
     { name: 'metrics: live actions by hook (countLiveActionsByHook)', text: runner.countLiveActionsByHook, values: [10_000] },

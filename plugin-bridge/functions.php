@@ -149,6 +149,17 @@ function wecoza_sidecar_get_scheduled_actions( $args = array(), $return_format =
 }
 
 /**
+ * Moves the pending actions of routed groups that are still in Action Scheduler's tables to the
+ * sidecar now (activation and the every-minute event do it too). Safe to repeat.
+ *
+ * @return array{moved: int, error: string|null}
+ */
+function wecoza_sidecar_move_routed_actions() {
+	$mover = Plugin::mover();
+	return $mover ? $mover->move() : array( 'moved' => 0, 'error' => 'not loaded' );
+}
+
+/**
  * Defines the as_* functions when Action Scheduler has not (plugins_loaded, priority 2).
  *
  * Declared inside this function so that they exist only after the check:

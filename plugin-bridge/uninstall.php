@@ -19,6 +19,8 @@ foreach ( array(
 	'wecoza_sidecar_db_version',
 	'wecoza_sidecar_cursor_import',
 	'wecoza_sidecar_recipients_pending',
+	'wecoza_sidecar_moved_groups',
+	'wecoza_sidecar_move_journal',
 ) as $wecoza_sidecar_option ) {
 	delete_option( $wecoza_sidecar_option );
 }
@@ -36,3 +38,4 @@ $wpdb->query(
 	)
 );
 wp_unschedule_hook( 'wecoza_sidecar_process_notifications' );
+wp_unschedule_hook( 'wecoza_sidecar_move_routed_actions' );

@@ -20,7 +20,7 @@ import { buildRawJsonSerializer } from './http/serializer.ts';
 import { createReadiness, type Readiness } from './http/readiness.ts';
 import { registerValidators } from './http/validation.ts';
 import { createHandlerRegistry, type HandlerRegistry } from './runner/handlers.ts';
-import { createHookPolicies, type HookPolicies } from './runner/hook-policies.ts';
+import { createHookPolicies, type HookPolicies } from './hook-policies.ts';
 import { createCallbackReadinessCheck } from './runner/callback-readiness.ts';
 import { registerRunnerMetrics } from './runner/metrics.ts';
 import { createQueueDepth } from './runner/queue-depth.ts';
@@ -28,7 +28,8 @@ import { runnerRoutes } from './runner/routes.ts';
 import { createRunner, type Runner, type RunnerTimings } from './runner/runner.ts';
 import { startWakeNotifier, wakeChannelFor } from './runner/wakeups.ts';
 import { lockRoutes } from './locks/routes.ts';
-import { registerNotifications, type NotificationClients } from './notifications/plugin.ts';
+import { unconnectedNotificationClients, type NotificationClients } from './notifications/clients.ts';
+import { notificationsPlugin, type Notifications } from './notifications/plugin.ts';
 import { createLockStore, type LockStore } from './locks/store.ts';
 import { PROCESS_LOCK_KEY } from './notifications/processor.ts';
 import { ENRICH_HOOK } from './notifications/scheduling.ts';
@@ -57,8 +58,12 @@ export interface AppDeps {
   metrics?: Registry;
   /** Tests shorten the runner's timers. */
   runnerTimings?: Partial<RunnerTimings>;
-  /** Outbound clients of the notification pipeline (OpenAI, SMTP); built from config when absent. */
-  notificationClients?: Partial<NotificationClients>;
+  /**
+   * The notification pipeline's network clients (source database, SMTP, OpenAI), made and closed by
+   * the caller (start.ts: createNotificationClients). Without them the app has none that can open a
+   * socket, and a configuration that needs one is refused.
+   */
+  notificationClients?: NotificationClients;
 }
 
 /** The parts a caller (main.ts, tests) may need after building. */
@@ -116,10 +121,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   guardConnections({ server: app.server, maxPerAddress: config.maxConnectionsPerAddress, metrics: httpGuard, log: app.log });
   app.decorate('sidecar', { events, policies, readiness, actions, locks, handlers, metrics, runner });
-  const notifications = registerNotifications({
-    app, config, db, events, policies, actions, locks, readiness, handlers, metrics, runsActions: runner !== null,
-    ...(deps.notificationClients ? { clients: deps.notificationClients } : {}),
+  await app.register(notificationsPlugin, {
+    config, db, events, policies, actions, locks, readiness, handlers, metrics, runsActions: runner !== null,
+    clients: deps.notificationClients ?? unconnectedNotificationClients(config),
   });
+  const notifications: Notifications | null = app.notifications;
+  if (notifications === null) throw new Error('the notifications plugin did not decorate the app');
 
   // Every process that enqueues wakes the workers of the others (an API-only one too).
   const stopNotifier =

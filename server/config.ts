@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { ACTION_ID_FLOOR_DEFAULT, ACTION_ID_MAX } from './db/action-id-range.ts';
 
 /**
  * Every environment variable the sidecar reads, typed, defaulted and validated in one place.
@@ -68,6 +69,8 @@ export interface Config {
   leaseSeconds: number;
   actionTimeoutSeconds: number;
   shutdownGraceSeconds: number;
+  /** The first id the sidecar hands out (db/action-id-range.ts); Action Scheduler's ids stay below it. */
+  actionIdFloor: number;
   retentionCompleteDays: number;
   retentionCanceledDays: number;
   retentionFailedDays: number;
@@ -172,14 +175,19 @@ function readJson<S extends TSchema>(env: Env, name: string, schema: S, fallback
   return parsed as Static<S>;
 }
 
-const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
+/**
+ * What counts as an e-mail address where one arrives as plain text: NOTIFY_RECIPIENTS_* here, and the
+ * `recipient` of WeCoza's e-mail jobs. A local part and a dotted domain, with none of the characters
+ * that would let one entry smuggle in a second address or a display name.
+ */
+export const EMAIL_ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
 function readEmailList(env: Env, name: string): string[] {
   const text = raw(env, name);
   if (text === undefined) return [];
   const list = text.split(/[,;\s]+/).filter((item) => item !== '');
   for (const address of list) {
-    if (!EMAIL.test(address)) throw new ConfigError(name, 'holds an entry that is not an e-mail address');
+    if (!EMAIL_ADDRESS.test(address)) throw new ConfigError(name, 'holds an entry that is not an e-mail address');
   }
   return list;
 }
@@ -247,6 +255,7 @@ export function loadConfig(env: Env = process.env): Config {
     leaseSeconds: readInt(env, 'LEASE_SECONDS', 30, 3, 3600),
     actionTimeoutSeconds: readInt(env, 'ACTION_TIMEOUT_SECONDS', 300, 1, 86_400),
     shutdownGraceSeconds: readInt(env, 'SHUTDOWN_GRACE_SECONDS', 25, 0, 3600),
+    actionIdFloor: readInt(env, 'SIDECAR_ACTION_ID_FLOOR', ACTION_ID_FLOOR_DEFAULT, ACTION_ID_FLOOR_DEFAULT, ACTION_ID_MAX - 1_000_000_000),
     retentionCompleteDays: readNumber(env, 'RETENTION_COMPLETE_DAYS', 31, 0, 3650),
     retentionCanceledDays: readNumber(env, 'RETENTION_CANCELED_DAYS', 31, 0, 3650),
     retentionFailedDays: readNumber(env, 'RETENTION_FAILED_DAYS', 90, 0, 3650),

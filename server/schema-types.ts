@@ -16,6 +16,18 @@ export function Text(options: { minLength?: number; maxLength?: number; descript
   return Type.String({ pattern: NO_NUL_PATTERN, ...options });
 }
 
+/**
+ * A text that travels as one URL path segment (a lock key, a hook): NUL-free, and neither `.` nor `..`,
+ * which clients resolve as dot segments (RFC 3986 §5.2.4) before the request leaves, so no route could
+ * ever receive them. Written without look-ahead so schema-driven generators can produce matching text.
+ */
+export const PATH_SEGMENT_PATTERN = '^(?:[^.\\u0000]|\\.[^.\\u0000]|\\.\\.[^\\u0000])[^\\u0000]*$';
+
+/** A path parameter's text: see PATH_SEGMENT_PATTERN. */
+export function PathText(options: { minLength?: number; maxLength?: number; description?: string } = {}): TString {
+  return Text({ ...options, pattern: PATH_SEGMENT_PATTERN });
+}
+
 /** The last second of year 9999: dates stay within the four-digit years ISO 8601 writes (and JS and PostgreSQL hold). */
 export const MAX_UNIX_SECONDS = 253_402_300_799;
 

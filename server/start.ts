@@ -4,12 +4,14 @@ import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ensureActionIdFloor } from './db/action-id-range.ts';
 import { migrate } from './db/migrator.ts';
 import { DataDirLockedError, openDatabase, type OpenedDatabase } from './db/open.ts';
 import type { Database } from './db/port.ts';
 import { SQLSTATE, sqlState } from './db/sqlstate.ts';
 import { resolveApiToken, type ResolvedToken } from './http/api-token.ts';
 import { createMetricsRegistry } from './http/metrics.ts';
+import { createNotificationClients, type OwnedNotificationClients } from './notifications/clients.ts';
 import { createHandlerRegistry, type HandlerRegistry } from './runner/handlers.ts';
 import type { RunnerTimings } from './runner/runner.ts';
 import { explainListenError, explainPostgresError, StartError } from './start-errors.ts';
@@ -113,6 +115,7 @@ export async function startSidecar(options: StartOptions = {}): Promise<RunningS
   const opened: OpenedDatabase = await openDatabase(config, (error) => logger.warn({ err: error }, 'database connection error'));
   const { db } = opened;
   const whoAmI = async (): Promise<string | undefined> => (await db.query<{ role: string }>('SELECT current_user AS role')).rows[0]?.role;
+  let clients: OwnedNotificationClients | null = null;
   try {
     await inPhase(config, () => db.query('SELECT 1'));
     logger.info({ phase: 'database', database: opened.description }, 'database open');
@@ -121,9 +124,12 @@ export async function startSidecar(options: StartOptions = {}): Promise<RunningS
     logger.info({ phase: 'migrations' }, 'applying migrations');
     const { applied } = await inPhase(config, () => migrate(db), whoAmI);
     logger.info({ phase: 'migrations', applied }, applied.length > 0 ? 'migrations applied' : 'migrations up to date');
+    await ensureActionIdFloor(db, config.actionIdFloor);
 
     const handlers = createHandlerRegistry();
     await options.registerHandlers?.(handlers, { config, db, logger });
+    // The network clients are made here, not in buildApp, and closed after the app that used them.
+    clients = createNotificationClients(config, logger);
     const app = await buildApp({
       config,
       db,
@@ -131,6 +137,7 @@ export async function startSidecar(options: StartOptions = {}): Promise<RunningS
       logger,
       handlers,
       metrics: createMetricsRegistry({ processMetrics: true }),
+      notificationClients: clients,
       ...(options.runnerTimings ? { runnerTimings: options.runnerTimings } : {}),
     });
     let address: string;
@@ -151,10 +158,12 @@ export async function startSidecar(options: StartOptions = {}): Promise<RunningS
       (stopping ??= (async () => {
         await app.sidecar.runner?.stop(config.shutdownGraceSeconds * 1000);
         await app.close();
+        await clients?.close();
         await opened.close();
       })());
     return { config, app, address, logger, stop };
   } catch (error) {
+    await clients?.close().catch(() => undefined);
     await opened.close().catch(() => undefined);
     throw error;
   }

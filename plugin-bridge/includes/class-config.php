@@ -28,6 +28,18 @@ final class Config {
 	public const DEFAULT_ROUTED_GROUPS  = array( 'wecoza-notifications' );
 
 	/**
+	 * In the routed list: every group.
+	 */
+	public const EVERY_GROUP = '*';
+
+	/**
+	 * The sidecar's first action id (its SIDECAR_ACTION_ID_FLOOR default): Action Scheduler's MySQL
+	 * AUTO_INCREMENT counts from 1 and never gets here, so an id at or above it is the sidecar's.
+	 * The range up to 5 × 10^15 is the sidecar's; above it, below 2^53, is kept for provisional ids.
+	 */
+	public const DEFAULT_ACTION_ID_FLOOR = 1000000000000000;
+
+	/**
 	 * @var callable(string): mixed
 	 */
 	private $read_option;
@@ -78,6 +90,34 @@ final class Config {
 	public function routed_groups(): array {
 		$value = $this->raw( 'routed_groups' );
 		return null === $value ? self::DEFAULT_ROUTED_GROUPS : self::to_list( $value );
+	}
+
+	/**
+	 * Whether actions of this group live in the sidecar (`*` in the list: every group).
+	 *
+	 * @param mixed $group Action group.
+	 */
+	public function routes_group( $group ): bool {
+		$routed = $this->routed_groups();
+		return in_array( self::EVERY_GROUP, $routed, true ) || in_array( (string) $group, $routed, true );
+	}
+
+	/**
+	 * Ids at or above this are the sidecar's. Lower it (constant WECOZA_SIDECAR_ACTION_ID_FLOOR)
+	 * only together with the sidecar's own floor, and only while Action Scheduler's ids stay below.
+	 */
+	public function action_id_floor(): int {
+		$value = ( $this->read_constant )( 'WECOZA_SIDECAR_ACTION_ID_FLOOR' );
+		return is_numeric( $value ) && (int) $value > 0 ? (int) $value : self::DEFAULT_ACTION_ID_FLOOR;
+	}
+
+	/**
+	 * Whether an action id belongs to the sidecar rather than to Action Scheduler's own store.
+	 *
+	 * @param mixed $action_id Id as Action Scheduler passes it (int or numeric string).
+	 */
+	public function is_sidecar_id( $action_id ): bool {
+		return is_numeric( $action_id ) && (int) $action_id >= $this->action_id_floor();
 	}
 
 	/**

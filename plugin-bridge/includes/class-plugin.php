@@ -18,9 +18,11 @@ final class Plugin {
 
 	private static ?Action_Api $api = null;
 
+	private static ?Routed_Action_Mover $shared_mover = null;
+
 	private static bool $mirroring = false;
 
-	private function __construct( private Cron $cron, private Recipient_Sync $recipient_sync ) {
+	private function __construct( private Cron $cron, private Recipient_Sync $recipient_sync, private Routed_Action_Mover $mover ) {
 	}
 
 	/**
@@ -38,13 +40,21 @@ final class Plugin {
 		$replay_guard   = new Replay_Guard();
 		$cron           = new Cron( $client );
 		$recipient_sync = new Recipient_Sync( $client );
-		$plugin         = new self( $cron, $recipient_sync );
+		$remote         = new Remote_Actions( $client );
+		$mover          = new Routed_Action_Mover( $config, $remote );
+		self::$shared_mover = $mover;
+		$plugin         = new self( $cron, $recipient_sync, $mover );
 
 		$client->register();
+		$remote->register();
+		// Before plugins_loaded: Action Scheduler makes its store at priority 1.
+		( new Store_Integration( $config, $remote ) )->register();
 		$replay_guard->register();
 		( new Run_Endpoint( $config, $replay_guard ) )->register();
-		( new Routing( $config, self::$api ) )->register();
+		( new Routing( $config, self::$api, array( Store_Integration::class, 'in_charge' ) ) )->register();
+		( new List_Table_Actions( $config, $remote ) )->register();
 		$cron->register();
+		$mover->register();
 		$recipient_sync->register();
 		( new Notices( $config, $client ) )->register();
 		( new Settings( $config, $client ) )->register();
@@ -59,7 +69,7 @@ final class Plugin {
 		\add_action( 'plugins_loaded', 'wecoza_sidecar_define_action_scheduler_functions', 2 );
 		\add_action( 'plugins_loaded', array( $plugin, 'upgrade' ), 20 );
 		\register_activation_hook( $plugin_file, array( $plugin, 'activate' ) );
-		\register_deactivation_hook( $plugin_file, array( $cron, 'deactivate' ) );
+		\register_deactivation_hook( $plugin_file, array( $plugin, 'deactivate' ) );
 	}
 
 	/**
@@ -67,6 +77,13 @@ final class Plugin {
 	 */
 	public static function api(): ?Action_Api {
 		return self::$api;
+	}
+
+	/**
+	 * The mover of routed actions, behind wecoza_sidecar_move_routed_actions(); null before bootstrap.
+	 */
+	public static function mover(): ?Routed_Action_Mover {
+		return self::$shared_mover;
 	}
 
 	/**
@@ -86,7 +103,15 @@ final class Plugin {
 	public function activate(): void {
 		$this->cron->activate();
 		$this->recipient_sync->sync();
+		// Pending actions of routed groups still in Action Scheduler's tables move now; what does not
+		// fit in this request (or finds the sidecar away) continues on the every-minute event.
+		$this->mover->move();
 		\update_option( self::DB_VERSION_OPTION, WECOZA_SIDECAR_DB_VERSION, true );
+	}
+
+	public function deactivate(): void {
+		$this->cron->deactivate();
+		\wp_unschedule_hook( Routed_Action_Mover::EVENT );
 	}
 
 	/**

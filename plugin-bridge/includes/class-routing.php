@@ -14,13 +14,27 @@ namespace WeCoza\Sidecar;
  * sidecar's action id; every other call, and every call an earlier callback
  * already answered, is left to Action Scheduler untouched.
  *
- * Only scheduling has such filters in Action Scheduler 3.8: unschedule, has,
- * next and the query still read Action Scheduler's own tables (the README
- * says so; use the wecoza_sidecar_* functions for routed groups).
+ * This is the fallback path. Normally the bridge is Action Scheduler's store
+ * (Store_Integration) and routes every call, reads included; these filters
+ * only act when that store could not be installed (Action Scheduler was
+ * initialised before this plugin loaded, or the store was switched off).
+ * Then only scheduling reaches the sidecar: unschedule, has, next and the
+ * query read Action Scheduler's own tables.
  */
 final class Routing {
 
-	public function __construct( private Config $config, private Action_Api $api ) {
+	/**
+	 * @var callable(): bool
+	 */
+	private $store_in_charge;
+
+	/**
+	 * @param callable|null $store_in_charge Whether the bridge's store is Action Scheduler's store this
+	 *                                       request: then it routes every write itself and these filters
+	 *                                       stand aside (one route per call, never two).
+	 */
+	public function __construct( private Config $config, private Action_Api $api, ?callable $store_in_charge = null ) {
+		$this->store_in_charge = $store_in_charge ?? static fn(): bool => false;
 	}
 
 	public function register(): void {
@@ -87,8 +101,9 @@ final class Routing {
 	 */
 	private function takes( $pre, $group ): bool {
 		return null === $pre
+			&& ! ( $this->store_in_charge )()
 			&& $this->config->is_configured()
-			&& in_array( (string) $group, $this->config->routed_groups(), true );
+			&& $this->config->routes_group( $group );
 	}
 
 	/**

@@ -138,7 +138,7 @@ final class Settings {
 			'token'           => \__( 'The sidecar\'s SIDECAR_API_TOKEN, sent as a bearer token.', 'wecoza-sidecar' ),
 			'callback_secret' => \__( 'The sidecar\'s WP_CALLBACK_SECRET; it signs the calls that run PHP hooks here.', 'wecoza-sidecar' ),
 			'hook_allowlist'  => \__( 'One per line: an exact hook name, or a prefix ending in *.', 'wecoza-sidecar' ),
-			'routed_groups'   => \__( 'One per line. Used only when Action Scheduler is loaded: scheduling calls in these groups go to the sidecar.', 'wecoza-sidecar' ),
+			'routed_groups'   => \__( 'One per line; * for every group. Used when Action Scheduler is loaded: actions of these groups live in the sidecar (pending ones already in Action Scheduler move there once).', 'wecoza-sidecar' ),
 		);
 		echo '<p class="description">' . \esc_html( $help[ $key ] ) . '</p>';
 		if ( $locked ) {
@@ -158,7 +158,7 @@ final class Settings {
 		}
 		$mode = Plugin::is_mirroring()
 			? \__( 'Action Scheduler is not loaded: the as_* functions are answered by the sidecar.', 'wecoza-sidecar' )
-			: \__( 'Action Scheduler is loaded: its scheduling calls in the groups below go to the sidecar; everything else stays in Action Scheduler.', 'wecoza-sidecar' );
+			: Store_Integration::describe();
 		?>
 		<div class="wrap">
 			<h1><?php echo \esc_html( \get_admin_page_title() ); ?></h1>

@@ -22,3 +22,7 @@ require_once $plugin . '/includes/class-delivery.php';
 require_once $plugin . '/includes/class-routing.php';
 require_once $plugin . '/includes/class-admin-screen.php';
 require_once $plugin . '/includes/class-notifications-filter.php';
+require_once $plugin . '/includes/class-merged-query.php';
+require_once $plugin . '/includes/class-remote-actions.php';
+require_once $plugin . '/includes/class-store-integration.php';
+require_once $plugin . '/includes/class-list-table-actions.php';

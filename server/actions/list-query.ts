@@ -24,10 +24,14 @@ export interface ListFilter {
   search: string;
 }
 
+/**
+ * Hooks and groups sort without regard to (ASCII) case, as Action Scheduler's MySQL tables order them
+ * under WordPress's default `_ci` collation: the bridge merges this order with theirs.
+ */
 const ORDER_COLUMNS: Record<ListFilter['orderBy'], string | null> = {
   date: 'scheduled_at',
-  hook: 'hook',
-  group: 'group_name',
+  hook: 'lower(hook)',
+  group: 'lower(group_name)',
   modified: 'last_attempt_at',
   action_id: 'id',
   none: null,
@@ -95,7 +99,10 @@ export function buildListQuery(schema: string, filter: ListFilter): BuiltListQue
   const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
   const countValues = [...values];
   const column = ORDER_COLUMNS[filter.orderBy];
-  const orderBy = column === null ? '' : `ORDER BY ${column} ${filter.order} NULLS LAST${column === 'id' ? '' : `, id ${filter.order}`}`;
+  // NULL (never attempted) sorts as the smallest value, as Action Scheduler's zero date does in MySQL:
+  // the bridge merges this order with Action Scheduler's own and both must agree.
+  const nulls = filter.order === 'ASC' ? 'NULLS FIRST' : 'NULLS LAST';
+  const orderBy = column === null ? '' : `ORDER BY ${column} ${filter.order} ${nulls}${column === 'id' ? '' : `, id ${filter.order}`}`;
   const limit = filter.perPage <= 0 ? LIST_CAP : Math.min(filter.perPage, LIST_CAP);
   const text = `SELECT ${ACTION_COLUMNS}, count(*) OVER ()::integer AS total FROM ${schema}.actions ${where} ${orderBy}
     LIMIT ${param(limit)}::integer OFFSET ${param(filter.offset)}::integer`;

@@ -1,5 +1,5 @@
 import { SidecarError, sidecarError } from '../errors.ts';
-import type { HookPolicies } from '../runner/hook-policies.ts';
+import type { HookPolicies } from '../hook-policies.ts';
 import { JsonSyntaxError, JsonValueError, MAX_ARGS_BYTES, parseCanonical, utf8Length, type CanonicalTexts } from './args-canonical.ts';
 import type { ListFilter } from './list-query.ts';
 import type { MatchFilter } from './match.ts';
@@ -50,12 +50,13 @@ export function argsFromQuery(text: string | undefined): { canonical: string; va
   return parsed;
 }
 
-type EnqueueBody = ({ type: 'async' } & AsyncBody) | ({ type: 'single' } & SingleBody) | ({ type: 'recurring' } & RecurringBody) | ({ type: 'cron' } & CronBody);
+type EnqueueBody = ({ type: 'async'; timestamp?: number } & AsyncBody) | ({ type: 'single' } & SingleBody) | ({ type: 'recurring' } & RecurringBody) | ({ type: 'cron' } & CronBody);
 
 function scheduleOf(body: EnqueueBody): NewSchedule {
   switch (body.type) {
     case 'async':
-      return { type: 'async' };
+      // Only batch items carry it (an action moved from Action Scheduler keeps its enqueue time).
+      return body.timestamp === undefined ? { type: 'async' } : { type: 'async', at: Math.min(body.timestamp, Math.floor(Date.now() / 1000)) };
     case 'single':
       return { type: 'single', at: body.timestamp };
     case 'recurring':

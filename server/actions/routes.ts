@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { commonErrors, errorReply } from '../error-schema.ts';
-import type { HookPolicies } from '../runner/hook-policies.ts';
+import type { HookPolicies } from '../hook-policies.ts';
 import { sidecarError } from '../errors.ts';
 import {
   matchForLookup,
@@ -35,6 +35,10 @@ import {
   UnscheduleAllReply,
   UnscheduleReply,
   LIST_CAP,
+  CountsReply,
+  FETCH_MAX_IDS,
+  FetchBody,
+  FetchReply,
 } from './schemas.ts';
 import type { ActionStore, EnqueueResult } from './store.ts';
 
@@ -165,6 +169,35 @@ export const actionRoutes: FastifyPluginAsync<ActionRoutesOptions> = async (app,
     '/query',
     { schema: { tags: TAG, summary: 'as_get_scheduled_actions with the keys in a body (for long args)', description: listDescription, body: ListBody, response: { 200: ListReply, ...commonErrors() } } },
     async (request) => store.list(toListFilter(request.body, { fromQuery: false, texts: request.canonicalTexts })),
+  );
+
+  api.get(
+    '/counts',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Actions per status, and the past-due ones (the status line of Action Scheduler’s admin screen)',
+        description: 'Counts every action the sidecar holds (a scan of its status index).',
+        response: { 200: CountsReply, ...commonErrors() },
+      },
+    },
+    async () => {
+      const { counts, pastDue } = await store.counts();
+      return { counts, past_due: pastDue };
+    },
+  );
+  api.post(
+    '/fetch',
+    {
+      schema: {
+        tags: TAG,
+        summary: `Up to ${FETCH_MAX_IDS} actions by id, optionally with their log lines`,
+        description: 'For a page of Action Scheduler’s admin list table in one call. Actions come in the order of `ids`; unknown ids are listed in `missing`.',
+        body: FetchBody,
+        response: { 200: FetchReply, ...commonErrors() },
+      },
+    },
+    async (request) => store.fetch(request.body.ids, request.body.logs ?? false),
   );
 
   const notFound = errorReply('No action with this id.');

@@ -30,11 +30,6 @@ function toCroner(expression: string): Cron {
   }
 }
 
-/** Throws `invalid_cron` (400) when the expression cannot be read. */
-export function validateCron(expression: string): void {
-  toCroner(expression);
-}
-
 /**
  * The first match at or after `fromSeconds`, seconds truncated to the minute as Action Scheduler does.
  * Null when the expression never matches again (a past year, say).

@@ -8,7 +8,6 @@ import { INT4_MAX, MAX_ID, MAX_UNIX_SECONDS, Text } from '../schema-types.ts';
 
 export const ACTION_STATUSES = ['pending', 'in-progress', 'complete', 'failed', 'canceled'] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
-export const LIVE_STATUSES = ['pending', 'in-progress'] as const satisfies readonly ActionStatus[];
 
 export const SCHEDULE_TYPES = ['async', 'single', 'interval', 'cron'] as const;
 export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
@@ -65,15 +64,22 @@ export type SingleBody = Static<typeof SingleBody>;
 export type RecurringBody = Static<typeof RecurringBody>;
 export type CronBody = Static<typeof CronBody>;
 
+/**
+ * An async batch item may say when it was first enqueued: an action moved from Action Scheduler's
+ * tables keeps its place among due work (Action Scheduler dates an async action at its enqueue time).
+ * A time in the future is read as now: an async action is never held back.
+ */
+const EnqueuedAt = Type.Integer({ minimum: 0, maximum: MAX_UNIX_SECONDS, description: 'Batch only: when the async action was first enqueued (unix seconds), for actions moved from Action Scheduler. Default and upper bound: now.' });
+
 export const BatchItem = Type.Unsafe<
-  ({ type: 'async' } & AsyncBody) | ({ type: 'single' } & SingleBody) | ({ type: 'recurring' } & RecurringBody) | ({ type: 'cron' } & CronBody)
+  ({ type: 'async'; timestamp?: number } & AsyncBody) | ({ type: 'single' } & SingleBody) | ({ type: 'recurring' } & RecurringBody) | ({ type: 'cron' } & CronBody)
 >({
   type: 'object',
   discriminator: { propertyName: 'type' },
   required: ['type'],
   oneOf: [
     // Titled: the published document names each branch in its components, as a discriminator needs.
-    Type.Object({ type: Type.Literal('async'), ...AsyncBody.properties }, { ...strict, title: 'BatchItemAsync' }),
+    Type.Object({ type: Type.Literal('async'), timestamp: Type.Optional(EnqueuedAt), ...AsyncBody.properties }, { ...strict, title: 'BatchItemAsync' }),
     Type.Object({ type: Type.Literal('single'), ...SingleBody.properties }, { ...strict, title: 'BatchItemSingle' }),
     Type.Object({ type: Type.Literal('recurring'), ...RecurringBody.properties }, { ...strict, title: 'BatchItemRecurring' }),
     Type.Object({ type: Type.Literal('cron'), ...CronBody.properties }, { ...strict, title: 'BatchItemCron' }),
@@ -178,3 +184,27 @@ export const ListReply = Type.Object({ actions: Type.Array(Action), total: Type.
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'The action id (at most 2^53 − 1, so every JSON reader holds it exactly).' }) });
 export const ActionLog = Type.Object({ id: Type.Integer(), message: Type.String(), date_gmt: Type.String({ format: 'date-time' }) });
 export const LogsReply = Type.Object({ logs: Type.Array(ActionLog) });
+
+/** `POST /v1/actions/fetch`: the rows of one admin list-table page (and their logs) in one call. */
+export const FETCH_MAX_IDS = 100;
+export const FetchBody = Type.Object(
+  {
+    ids: Type.Array(Type.Integer({ minimum: 1, maximum: MAX_ID }), { minItems: 1, maxItems: FETCH_MAX_IDS, description: `Up to ${FETCH_MAX_IDS} action ids; repeats are answered once.` }),
+    logs: Type.Optional(Type.Boolean({ description: 'Include each action’s log lines, oldest first. Default false.' })),
+  },
+  strict,
+);
+export type FetchBody = Static<typeof FetchBody>;
+export const ActionWithLogs = Type.Object({ ...Action.properties, logs: Type.Optional(Type.Array(ActionLog)) });
+export const FetchReply = Type.Object({
+  actions: Type.Array(ActionWithLogs, { description: 'The actions found, in the order of `ids`.' }),
+  missing: Type.Array(Type.Integer(), { description: 'Ids with no action (never created, or removed by retention).' }),
+});
+
+/** `GET /v1/actions/counts`: the status line of Action Scheduler's admin screen. */
+export const CountsReply = Type.Object({
+  counts: Type.Object(Object.fromEntries(ACTION_STATUSES.map((status) => [status, Type.Integer({ minimum: 0 })])) as Record<ActionStatus, ReturnType<typeof Type.Integer>>, {
+    description: 'Actions per status; every status is present.',
+  }),
+  past_due: Type.Integer({ minimum: 0, description: 'Pending actions whose date has passed (Action Scheduler’s "Past-due").' }),
+});

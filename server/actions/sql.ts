@@ -100,6 +100,16 @@ export function actionStatements(s: string) {
 
     selectLogsByActionId: `SELECT id, message, created_at FROM ${s}.action_logs WHERE action_id = $1 ORDER BY id`,
 
+    selectActionsByIds: `SELECT ${ACTION_COLUMNS} FROM ${s}.actions WHERE id = ANY($1::bigint[])`,
+
+    selectLogsByActionIds: `SELECT action_id, id, message, created_at FROM ${s}.action_logs WHERE action_id = ANY($1::bigint[]) ORDER BY action_id, id`,
+
+    /** Per status, and the pending ones already due ("past-due" on Action Scheduler's screen). */
+    countActionsByStatus: `
+      SELECT status, count(*)::integer AS n,
+             count(*) FILTER (WHERE status = 'pending' AND scheduled_at <= now())::integer AS past_due
+      FROM ${s}.actions GROUP BY status`,
+
     /** Cancel one pending action by id, with its log line. */
     cancelPendingById: `
       WITH canceled AS (

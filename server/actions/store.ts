@@ -5,11 +5,11 @@ import { sidecarError } from '../errors.ts';
 import { buildListQuery, type ListFilter } from './list-query.ts';
 import { buildMatchWhere, type MatchFilter } from './match.ts';
 import { toAction, toActionLog, type ActionLogRow, type ActionRow } from './rows.ts';
-import type { Action } from './schemas.ts';
+import { ACTION_STATUSES, type Action, type ActionStatus } from './schemas.ts';
 import { actionStatements, matchStatements } from './sql.ts';
 
 export type NewSchedule =
-  | { type: 'async' }
+  | { type: 'async'; at?: number }
   | { type: 'single'; at: number }
   | { type: 'interval'; at: number; interval: number }
   | { type: 'cron'; at: number; cron: string };
@@ -76,7 +76,7 @@ function keyOf(item: NewAction): string {
 function scheduleColumns(schedule: NewSchedule): { at: number | null; interval: number | null; cron: string | null; type: string } {
   switch (schedule.type) {
     case 'async':
-      return { type: 'async', at: null, interval: null, cron: null };
+      return { type: 'async', at: schedule.at ?? null, interval: null, cron: null };
     case 'single':
       return { type: 'single', at: schedule.at, interval: null, cron: null };
     case 'interval':
@@ -296,7 +296,12 @@ export interface ActionStore {
   get(id: number): Promise<Action | null>;
   logs(id: number): Promise<Array<{ id: number; message: string; date_gmt: string }> | null>;
   cancel(id: number): Promise<Action>;
+  /** Several actions by id, in the order asked, with their log lines when `withLogs`. */
+  fetch(ids: readonly number[], withLogs: boolean): Promise<{ actions: Array<Action & { logs?: ActionLogReply[] }>; missing: number[] }>;
+  counts(): Promise<{ counts: Record<ActionStatus, number>; pastDue: number }>;
 }
+
+type ActionLogReply = ReturnType<typeof toActionLog>;
 
 export function createActionStore(params: { db: Database; events: SidecarEvents }): ActionStore {
   const { db, events } = params;
@@ -368,6 +373,40 @@ export function createActionStore(params: { db: Database; events: SidecarEvents 
     async logs(id) {
       const [action, logs] = await Promise.all([store.get(id), db.query<ActionLogRow>(sql.selectLogsByActionId, [id])]);
       return action === null ? null : logs.rows.map(toActionLog);
+    },
+
+    async fetch(ids, withLogs) {
+      const unique = [...new Set(ids)];
+      const [found, logs] = await Promise.all([
+        db.query<ActionRow>(sql.selectActionsByIds, [unique]),
+        withLogs ? db.query<ActionLogRow & { action_id: number }>(sql.selectLogsByActionIds, [unique]) : null,
+      ]);
+      const byId = new Map(found.rows.map((row) => [row.id, toAction(row)]));
+      const linesOf = new Map<number, ActionLogReply[]>();
+      for (const row of logs?.rows ?? []) {
+        const lines = linesOf.get(row.action_id) ?? [];
+        lines.push(toActionLog(row));
+        linesOf.set(row.action_id, lines);
+      }
+      const actions: Array<Action & { logs?: ActionLogReply[] }> = [];
+      const missing: number[] = [];
+      for (const id of unique) {
+        const action = byId.get(id);
+        if (action === undefined) missing.push(id);
+        else actions.push(withLogs ? { ...action, logs: linesOf.get(id) ?? [] } : action);
+      }
+      return { actions, missing };
+    },
+
+    async counts() {
+      const { rows } = await db.query<{ status: ActionStatus; n: number; past_due: number }>(sql.countActionsByStatus);
+      const counts = Object.fromEntries(ACTION_STATUSES.map((status) => [status, 0])) as Record<ActionStatus, number>;
+      let pastDue = 0;
+      for (const row of rows) {
+        counts[row.status] = row.n;
+        pastDue += row.past_due;
+      }
+      return { counts, pastDue };
     },
 
     async cancel(id) {

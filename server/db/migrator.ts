@@ -14,17 +14,20 @@ export interface Migration {
   checksum: string;
 }
 
+/**
+ * The migration files in order. Two files with one number are refused here, by name: branches that
+ * each add "the next" migration meet at a merge, and the second would otherwise fail later, inside the
+ * transaction, as a duplicate key of the migrations table.
+ */
 export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((file) => FILE_PATTERN.test(file)).sort();
   const migrations: Migration[] = [];
   for (const file of files) {
     const sql = await readFile(path.join(dir, file), 'utf8');
-    migrations.push({
-      id: Number(file.slice(0, 3)),
-      name: file,
-      sql,
-      checksum: createHash('sha256').update(sql).digest('hex'),
-    });
+    const id = Number(file.slice(0, 3));
+    const twin = migrations.find((migration) => migration.id === id);
+    if (twin !== undefined) throw new Error(`migrations ${twin.name} and ${file} share the number ${file.slice(0, 3)}; renumber the newer one`);
+    migrations.push({ id, name: file, sql, checksum: createHash('sha256').update(sql).digest('hex') });
   }
   return migrations;
 }

@@ -2,14 +2,8 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Database, ListenCallbacks, ListenHandle, Queryable, QueryOptions, QueryResult } from './port.ts';
 import { quoteIdentifier } from './port.ts';
+import { INT8_OID, parseInt8 } from './int8.ts';
 
-const INT8_OID = 20;
-
-/** int8 as a JS number: ids and counts stay far below 2^53; a larger value keeps its exact text. */
-function parseInt8(text: string): number | string {
-  const value = Number(text);
-  return Number.isSafeInteger(value) ? value : text;
-}
 
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {

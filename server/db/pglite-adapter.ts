@@ -6,8 +6,7 @@ import { promisify } from 'node:util';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Database, ListenCallbacks, ListenHandle, Queryable, QueryResult } from './port.ts';
 import { quoteIdentifier } from './port.ts';
-
-const INT8_OID = 20;
+import { INT8_OID, parseInt8 } from './int8.ts';
 
 interface PgliteRunner {
   query<T>(text: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number; rowCount?: number }>;
@@ -85,10 +84,7 @@ export function createPglite(dataDir?: string, settings: Readonly<Record<string,
   return PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     startParams: embeddedStartParams(settings),
-    parsers: { [INT8_OID]: (text: string) => {
-      const value = Number(text);
-      return Number.isSafeInteger(value) ? value : text;
-    } },
+    parsers: { [INT8_OID]: parseInt8 },
   });
 }
 

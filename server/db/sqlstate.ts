@@ -8,15 +8,10 @@ export const SQLSTATE = {
   /** The relation does not exist: WeCoza's source table missing, or migrations not applied. */
   UNDEFINED_TABLE: '42P01',
   UNDEFINED_COLUMN: '42703',
-  /** Lock or statement timeout; transient, safe to retry the whole unit. */
-  LOCK_NOT_AVAILABLE: '55P03',
-  QUERY_CANCELED: '57014',
   /** The server is shutting down or restarting: transient, the pool reconnects. */
   ADMIN_SHUTDOWN: '57P01',
   CRASH_SHUTDOWN: '57P02',
   CANNOT_CONNECT_NOW: '57P03',
-  SERIALIZATION_FAILURE: '40001',
-  DEADLOCK_DETECTED: '40P01',
   /** At start: the database in the URL does not exist (start-errors.ts names the variable and the fix). */
   INVALID_CATALOG_NAME: '3D000',
   /** At start: wrong password, or no pg_hba.conf entry / no such role. */

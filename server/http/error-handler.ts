@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { isConnectionError, isDataException } from '../db/sqlstate.ts';
 import { ERROR_DEFINITIONS, isSidecarError, type ErrorCode, type ErrorExtra } from '../errors.ts';
+import { NO_NUL_PATTERN, PATH_SEGMENT_PATTERN } from '../schema-types.ts';
 
 /**
  * The one place error replies are shaped: `{"error": {"code", "message", ...extra}}`, for our own
@@ -35,11 +36,12 @@ function describe(issue: ValidationIssue, path: string): string {
   if (issue.keyword === 'additionalProperties') return `${path} is not a known key`;
   if (issue.keyword === 'required') return `${path} is required`;
   if (issue.keyword === 'pattern' && issue.params?.pattern === NO_NUL_PATTERN) return `${path} contains a NUL character (U+0000), which text cannot hold`;
+  if (issue.keyword === 'pattern' && issue.params?.pattern === PATH_SEGMENT_PATTERN) {
+    return `${path} must not contain a NUL character (U+0000) nor be "." or ".." (URL clients drop such path segments)`;
+  }
   return `${path} ${issue.message ?? 'is not valid'}`;
 }
 
-/** Kept equal to the pattern of server/schema-types.ts `Text` (the validator reports the pattern). */
-const NO_NUL_PATTERN = '^[^\\u0000]*$';
 
 interface Shaped {
   status: number;

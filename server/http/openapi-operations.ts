@@ -31,6 +31,8 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /v1/actions/:id/cancel': 'cancelAction',
   'POST /v1/actions/:id/run': 'runAction',
   'POST /v1/actions/:id/retry': 'retryAction',
+  'POST /v1/actions/fetch': 'fetchActions',
+  'GET /v1/actions/counts': 'countActions',
   'POST /v1/locks/:key': 'acquireLock',
   'GET /v1/locks/:key': 'getLock',
   'POST /v1/locks/:key/refresh': 'refreshLock',

@@ -2,7 +2,7 @@ import type { EnqueueResult } from '../actions/store.ts';
 import type { Database } from '../db/port.ts';
 import type { SidecarEvents } from '../events.ts';
 import { PermanentError, SnoozeError, type ActionHandler, type HandlerContext } from '../runner/handlers.ts';
-import type { HookDefaults } from '../runner/hook-policies.ts';
+import type { HookDefaults } from '../hook-policies.ts';
 import {
   isSummaryFinal,
   parseAiSummary,
@@ -57,6 +57,7 @@ export function createEnrichHandler(params: EnricherParams): ActionHandler {
   const { db, source, events } = params;
   const now = params.now ?? (() => new Date());
   const notes = notificationStatements(db.schema);
+  const { transitions } = params.scheduling;
 
   const readNotification = async (logId: number): Promise<NotificationRow | null> => {
     const { rows } = await db.query<NotificationRow>(notes.selectNotificationByLogId, [logId]);
@@ -77,9 +78,9 @@ export function createEnrichHandler(params: EnricherParams): ActionHandler {
   const finish = async (context: HandlerContext, logId: number, record: AiSummaryRecord): Promise<void> => {
     const results = await context.fenced(async (tx) => {
       await source.writeSummary({ logId, record }, tx);
-      const queued = await tx.query<{ id: number }>(notes.finishEnrichment, [logId, JSON.stringify(record)]);
-      if (queued.rows.length === 0) return [];
-      return params.scheduling.enqueueIn(tx, queued.rows.map((row) => emailAction(logId, Number(row.id), params.scheduling.policies)));
+      const queued = await transitions.finishEnrichment(tx, logId, record);
+      if (queued.length === 0) return [];
+      return params.scheduling.enqueueIn(tx, queued.map((deliveryId) => emailAction(logId, deliveryId, params.scheduling.policies)));
     });
     params.announce(results);
   };
@@ -99,7 +100,7 @@ export function createEnrichHandler(params: EnricherParams): ActionHandler {
       const [row, found] = await Promise.all([source.readRow(logId), readNotification(logId)]);
       let notification = found;
       if (row === null) {
-        if (notification !== null) await context.fenced((tx) => tx.query(notes.finishNotification, [logId, 'failed', 'source_row_missing']));
+        if (notification !== null) await context.fenced((tx) => transitions.finishNotification(tx, logId, 'failed', 'source_row_missing'));
         throw new PermanentError(`source row ${logId} does not exist`);
       }
       notification ??= await adoptRow(context, row);
@@ -155,7 +156,7 @@ export function createEnrichHandler(params: EnricherParams): ActionHandler {
           }
           await context.fenced(async (tx) => {
             await source.writeSummary({ logId, record }, tx);
-            await tx.query(notes.updateSummarySnapshot, [logId, JSON.stringify(record)]);
+            await transitions.recordSummarySnapshot(tx, logId, record);
           });
           events.emit('notification:summarized', { outcome: 'retry', model: ai.model, tokens: 0, elapsedMs: result.elapsedMs, code: result.code });
           // Only the code: a provider message is not ours to copy into action logs.

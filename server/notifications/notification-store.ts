@@ -5,7 +5,7 @@ import { SidecarError, sidecarError } from '../errors.ts';
 import { isSummaryFinal, parseAiSummary, recordSummarySkipped } from './ai-summary.ts';
 import type { Ledger } from './ledger.ts';
 import { toNotificationDetail, toNotificationSummary, type NotificationListRow, type NotificationRow } from './rows.ts';
-import { aiAvailability, enrichAction, newMessageId, scheduleEmailsIn, type SchedulingDeps } from './scheduling.ts';
+import { aiAvailability, enrichAction, newDeliveries, scheduleEmailsIn, type SchedulingDeps } from './scheduling.ts';
 import { NOTIFICATION_STATES, type NotificationDetail, type NotificationState, type NotificationSummary } from './schemas.ts';
 import { recipientsFor, type SettingsStore } from './settings.ts';
 import type { SourceTable } from './source.ts';
@@ -127,28 +127,27 @@ export function createNotificationStore(params: NotificationStoreParams): Notifi
       const recipients = recipientsFor(settings, row.operation);
       const summary = parseAiSummary(row.ai_summary);
 
+      const { transitions } = params.scheduling;
       const results = await db.transaction(async (tx) => {
-        await tx.query(notes.lockNotificationByLogId, [logId]);
-        if (recipients.length > 0) {
-          await tx.query(deliveries.insertDeliveries, [recipients.map(() => logId), recipients, recipients.map(() => newMessageId(logId, params.scheduling.mailDomain))]);
-        }
-        await tx.query(deliveries.requeueFailedDeliveries, [logId]);
+        await transitions.lockNotification(tx, logId);
+        await transitions.addDeliveries(tx, newDeliveries(logId, recipients, params.scheduling.mailDomain));
+        await transitions.requeueFailedDeliveries(tx, logId);
         const open = await tx.query<{ id: number }>(deliveries.selectDeliveryIdsByState, [logId, ['queued', 'sending']]);
         if (open.rows.length === 0) {
           // Still nobody to write to: the notification stays visible as skipped.
-          await tx.query(notes.finishNotification, [logId, 'skipped', 'no_recipient']);
+          await transitions.finishNotification(tx, logId, 'skipped', 'no_recipient');
           return [];
         }
         if (ai.kind === 'available' && !isSummaryFinal(summary)) {
-          await tx.query(notes.reopenNotification, [logId, 'enriching']);
+          await transitions.reopenNotification(tx, logId, 'enriching');
           return params.scheduling.enqueueIn(tx, [enrichAction(logId, params.scheduling.policies)]);
         }
         if (ai.kind === 'skip' && !isSummaryFinal(summary)) {
           const record = recordSummarySkipped(summary, ai.code, now());
           await source.writeSummariesUnlessFinal([{ logId, record }], tx);
-          await tx.query(notes.updateSummarySnapshot, [logId, JSON.stringify(record)]);
+          await transitions.recordSummarySnapshot(tx, logId, record);
         }
-        await tx.query(notes.reopenNotification, [logId, 'sending']);
+        await transitions.reopenNotification(tx, logId, 'sending');
         return scheduleEmailsIn(tx, params.scheduling, logId, ['queued', 'sending']);
       });
       params.announce(results);

@@ -6,6 +6,7 @@
  * counts attempts, applies backoff and honours `Retry-After` across processes.
  */
 import OpenAI from 'openai';
+import { parseRetryAfter } from '../retry-after.ts';
 import type { ChatMessage } from './prompts.ts';
 import { redactSecrets } from './ai-summary.ts';
 import type { SummaryErrorCode } from './ai-summary.ts';
@@ -142,12 +143,7 @@ export function classifyOpenAiError(error: unknown, signal: AbortSignal | undefi
 export function readRetryAfterSeconds(headers: Headers | undefined, now: Date = new Date()): number {
   const millis = Number(headers?.get('retry-after-ms') ?? Number.NaN);
   if (Number.isFinite(millis) && millis >= 0) return clampRetryAfter(Math.ceil(millis / 1000));
-  const header = headers?.get('retry-after')?.trim();
-  if (header === undefined || header === '') return DEFAULT_RETRY_AFTER_SECONDS;
-  if (/^\d+(\.\d+)?$/.test(header)) return clampRetryAfter(Math.ceil(Number(header)));
-  const date = Date.parse(header);
-  if (Number.isNaN(date)) return DEFAULT_RETRY_AFTER_SECONDS;
-  return clampRetryAfter(Math.ceil((date - now.getTime()) / 1000));
+  return clampRetryAfter(parseRetryAfter(headers?.get('retry-after'), now.getTime()) ?? DEFAULT_RETRY_AFTER_SECONDS);
 }
 
 function clampRetryAfter(seconds: number): number {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { sidecarError } from '../errors.ts';
 import { commonErrors, errorReply } from '../error-schema.ts';
@@ -45,7 +45,6 @@ const errors = { ...commonErrors(), 503: unavailable };
  */
 export const notificationRoutes: FastifyPluginAsync<NotificationRoutesOptions> = async (app, options) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { processor, settings, cursor, notifications, source } = options;
 
   if (!options.enabled) {
     app.addHook('preHandler', async () => {
@@ -53,6 +52,16 @@ export const notificationRoutes: FastifyPluginAsync<NotificationRoutesOptions> =
     });
   }
 
+  // Registered in this order, which is the order of the published document.
+  processAndSettingsRoutes(api, options);
+  notificationListRoutes(api, options);
+};
+
+type TypedApi = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+/** POST /process, the settings and the cursor: what WP-Cron and the bridge's sync call. */
+function processAndSettingsRoutes(api: TypedApi, options: NotificationRoutesOptions): void {
+  const { processor, settings, cursor, source } = options;
   api.post(
     '/process',
     {
@@ -131,7 +140,11 @@ export const notificationRoutes: FastifyPluginAsync<NotificationRoutesOptions> =
       return toCursorReply(await cursor.set(request.body.log_id));
     },
   );
+}
 
+/** The list, one notification, and the redrives: what the admin pages call. */
+function notificationListRoutes(api: TypedApi, options: NotificationRoutesOptions): void {
+  const { notifications } = options;
   api.get(
     '/',
     {
@@ -212,4 +225,4 @@ export const notificationRoutes: FastifyPluginAsync<NotificationRoutesOptions> =
     },
     async (request) => notifications.redrive(request.params.log_id),
   );
-};
+}

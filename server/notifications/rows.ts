@@ -52,6 +52,11 @@ export interface DeliveryRow {
   sent_at: Date | null;
 }
 
+/** Ids as numbers: the adapters return int8 as a number, or as its exact text past 2^53. */
+export function toDeliveryRow(row: DeliveryRow): DeliveryRow {
+  return { ...row, id: Number(row.id), log_id: Number(row.log_id) };
+}
+
 /** A row of `notification_settings`. */
 export interface SettingsRow {
   recipients: unknown;

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { canonicalize } from '../actions/args-canonical.ts';
 import type { EnqueueResult, NewAction } from '../actions/store.ts';
 import type { Queryable } from '../db/port.ts';
-import type { HookPolicies } from '../runner/hook-policies.ts';
+import type { HookPolicies } from '../hook-policies.ts';
 import { recordSummarySkipped, type AiSummaryRecord, type SummarySkipCode } from './ai-summary.ts';
 import type { SourceHeadRow } from './rows.ts';
-import type { NotificationState } from './schemas.ts';
+import { FINISHED_NOTIFICATION_STATES, type NotificationState } from './schemas.ts';
 import { recipientsFor, type NotificationSettings } from './settings.ts';
 import type { SourceTable } from './source.ts';
-import { deliveryStatements, notificationStatements } from './sql.ts';
+import { deliveryStatements } from './sql.ts';
+import type { NewNotification, Transitions } from './transitions.ts';
 
 /**
  * Turning source rows into notifications, deliveries and actions, in the caller's transaction. The
@@ -84,13 +85,14 @@ export function planRows(heads: readonly SourceHeadRow[], settings: Notification
   });
 }
 
-const STATE_OF_PATH: Record<PlannedRow['path'], NotificationState> = { enrich: 'enriching', direct: 'sending', skip: 'skipped' };
+const STATE_OF_PATH: Record<PlannedRow['path'], NewNotification['state']> = { enrich: 'enriching', direct: 'sending', skip: 'skipped' };
 
 export interface SchedulingDeps {
   schema: string;
   source: SourceTable;
   policies: HookPolicies;
   mailDomain: string;
+  transitions: Transitions;
   enqueueIn(tx: Queryable, items: readonly NewAction[]): Promise<EnqueueResult[]>;
 }
 
@@ -104,6 +106,11 @@ export interface ScheduledRows {
   results: EnqueueResult[];
 }
 
+/** New deliveries of one notification, each with its Message-ID fixed now. */
+export function newDeliveries(logId: number, recipients: readonly string[], mailDomain: string): Array<{ logId: number; recipient: string; messageId: string }> {
+  return recipients.map((recipient) => ({ logId, recipient, messageId: newMessageId(logId, mailDomain) }));
+}
+
 /**
  * Create notifications (rows that already have one are left alone), their deliveries, the skip
  * records of rows whose AI is off, and the actions, in `tx`. Announce `results` after commit.
@@ -111,34 +118,20 @@ export interface ScheduledRows {
 export async function scheduleRowsIn(tx: Queryable, deps: SchedulingDeps, planned: readonly PlannedRow[], ai: AiAvailability, now: Date): Promise<ScheduledRows> {
   const empty: ScheduledRows = { created: [], enrichScheduled: 0, emailScheduled: 0, skipped: 0, results: [] };
   if (planned.length === 0) return empty;
-  const notes = notificationStatements(deps.schema);
-  const ledger = deliveryStatements(deps.schema);
   const skipRecord: AiSummaryRecord | null = ai.kind === 'skip' ? recordSummarySkipped(null, ai.code, now) : null;
-  const skipText = skipRecord === null ? null : JSON.stringify(skipRecord);
 
-  const inserted = await tx.query<{ log_id: number }>(notes.insertNotifications, [
-    planned.map((row) => row.head.log_id),
-    planned.map((row) => row.head.class_id),
-    planned.map((row) => row.head.operation),
-    planned.map((row) => STATE_OF_PATH[row.path]),
-    planned.map((row) => (row.path === 'skip' ? 'no_recipient' : null)),
-    planned.map((row) => (row.path === 'direct' ? skipText : null)),
-    planned.map((row) => row.head.class_code),
-  ]);
-  const created = new Set(inserted.rows.map((row) => Number(row.log_id)));
+  const created = await deps.transitions.createNotifications(
+    tx,
+    planned.map((row) => ({
+      head: row.head,
+      state: STATE_OF_PATH[row.path],
+      reason: row.path === 'skip' ? 'no_recipient' : null,
+      aiSummary: row.path === 'direct' ? skipRecord : null,
+    })),
+  );
   const fresh = planned.filter((row) => created.has(row.head.log_id));
   const sending = fresh.filter((row) => row.path !== 'skip');
-
-  const deliveryInput = sending.flatMap((row) => row.recipients.map((recipient) => ({ logId: row.head.log_id, recipient })));
-  const deliveries = deliveryInput.length === 0
-    ? []
-    : (
-        await tx.query<{ id: number; log_id: number }>(ledger.insertDeliveries, [
-          deliveryInput.map((item) => item.logId),
-          deliveryInput.map((item) => item.recipient),
-          deliveryInput.map((item) => newMessageId(item.logId, deps.mailDomain)),
-        ])
-      ).rows;
+  const deliveries = await deps.transitions.addDeliveries(tx, sending.flatMap((row) => newDeliveries(row.head.log_id, row.recipients, deps.mailDomain)));
 
   const direct = fresh.filter((row) => row.path === 'direct');
   if (skipRecord !== null && direct.length > 0) {
@@ -147,9 +140,7 @@ export async function scheduleRowsIn(tx: Queryable, deps: SchedulingDeps, planne
 
   const directIds = new Set(direct.map((row) => row.head.log_id));
   const enrichItems = fresh.filter((row) => row.path === 'enrich').map((row) => enrichAction(row.head.log_id, deps.policies));
-  const emailItems = deliveries
-    .filter((delivery) => directIds.has(Number(delivery.log_id)))
-    .map((delivery) => emailAction(Number(delivery.log_id), Number(delivery.id), deps.policies));
+  const emailItems = deliveries.filter((delivery) => directIds.has(delivery.logId)).map((delivery) => emailAction(delivery.logId, delivery.id, deps.policies));
   const results = await deps.enqueueIn(tx, [...enrichItems, ...emailItems]);
   const createdCount = (from: number, to: number): number => results.slice(from, to).filter((result) => result.actionId > 0).length;
 
@@ -160,6 +151,22 @@ export async function scheduleRowsIn(tx: Queryable, deps: SchedulingDeps, planne
     skipped: fresh.filter((row) => row.path === 'skip').length,
     results,
   };
+}
+
+/**
+ * Deliveries asked for by someone else (WeCoza's PHP enqueues `{log_id, recipient}`): the
+ * notification, in `sending`, and the deliveries are created when missing; a finished notification
+ * that gets a new delivery is reopened, so it settles again once that one is done.
+ */
+export async function adoptDeliveriesIn(tx: Queryable, deps: SchedulingDeps, head: SourceHeadRow, recipients: readonly string[]): Promise<void> {
+  await deps.transitions.createNotifications(tx, [{ head, state: 'sending', reason: null, aiSummary: null }]);
+  await deps.transitions.addDeliveries(tx, newDeliveries(head.log_id, recipients, deps.mailDomain));
+  const locked = await deps.transitions.lockNotification(tx, head.log_id);
+  if (locked !== null && isFinished(locked.state)) await deps.transitions.reopenNotification(tx, head.log_id, 'sending');
+}
+
+function isFinished(state: NotificationState): boolean {
+  return (FINISHED_NOTIFICATION_STATES as readonly NotificationState[]).includes(state);
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
- * Every statement of the notification pipeline, named by intent. `s` is the quoted sidecar schema and
- * `t` the quoted source table, both spliced in once at start-up; values travel only as cast `$n`
+ * The statements of the notification pipeline, named by intent: reads of notifications and deliveries,
+ * retention, settings, the cursor and the source table. The writes that move a notification's or a
+ * delivery's state live with their one owner, transitions.ts. `s` is the quoted sidecar schema and `t`
+ * the quoted source table, both spliced in once at start-up; values travel only as cast `$n`
  * parameters, sets as one array parameter each.
  */
 
-const NOTIFICATION_COLUMNS = `log_id, class_id, class_code, operation, state, reason, ai_summary, created_at, updated_at, enriched_at, finished_at`;
-const DELIVERY_COLUMNS = `id, log_id, recipient, message_id, state, attempts, claim_token, smtp_code, smtp_response, last_error,
+export const NOTIFICATION_COLUMNS = `log_id, class_id, class_code, operation, state, reason, ai_summary, created_at, updated_at, enriched_at, finished_at`;
+export const DELIVERY_COLUMNS = `id, log_id, recipient, message_id, state, attempts, claim_token, smtp_code, smtp_response, last_error,
   created_at, updated_at, sent_at`;
 
 /**
@@ -20,78 +22,9 @@ const NOTIFICATION_FILTER = `($1::text[] IS NULL OR n.state = ANY($1::text[]))
 
 export function notificationStatements(s: string) {
   return {
-    /**
-     * Create notifications for source rows, skipping rows that already have one: the primary key
-     * decides between concurrent passes, and only the rows returned here get deliveries and actions.
-     */
-    insertNotifications: `
-      INSERT INTO ${s}.notifications (log_id, class_id, class_code, operation, state, reason, ai_summary, finished_at)
-      SELECT t.log_id, t.class_id, t.class_code, t.operation, t.state, t.reason, t.ai_summary::jsonb,
-             CASE WHEN t.state IN ('sent', 'failed', 'skipped') THEN now() END
-      FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-           AS t(log_id, class_id, operation, state, reason, ai_summary, class_code)
-      ORDER BY t.log_id
-      ON CONFLICT (log_id) DO NOTHING
-      RETURNING log_id`,
-
     selectNotifiedLogIds: `SELECT log_id FROM ${s}.notifications WHERE log_id = ANY($1::bigint[])`,
 
     selectNotificationByLogId: `SELECT ${NOTIFICATION_COLUMNS} FROM ${s}.notifications WHERE log_id = $1`,
-
-    /** Taken first by every transaction that settles a delivery, so two last deliveries see each other. */
-    lockNotificationByLogId: `SELECT ${NOTIFICATION_COLUMNS} FROM ${s}.notifications WHERE log_id = $1 FOR UPDATE`,
-
-    /**
-     * The enrichment is over (success, final failure or skip): e-mails may go. Returns the queued
-     * deliveries to schedule; nothing when another run finished it first.
-     */
-    finishEnrichment: `
-      WITH moved AS (
-        UPDATE ${s}.notifications
-        SET state = 'sending', ai_summary = $2::jsonb, enriched_at = now(), updated_at = now()
-        WHERE log_id = $1 AND state IN ('pending', 'enriching')
-        RETURNING log_id
-      )
-      SELECT d.id FROM ${s}.deliveries d JOIN moved ON d.log_id = moved.log_id
-      WHERE d.state = 'queued'
-      ORDER BY d.id`,
-
-    /** Keep the snapshot in step with a failed attempt that will be retried. */
-    updateSummarySnapshot: `UPDATE ${s}.notifications SET ai_summary = $2::jsonb, updated_at = now() WHERE log_id = $1`,
-
-    /**
-     * Once no delivery is queued or sending: sent when all were sent, failed when one failed.
-     * Run after `lockNotificationByLogId` in the same transaction, so its counts see every delivery
-     * settled by transactions that committed before ours.
-     */
-    settleNotificationFromDeliveries: `
-      WITH counts AS (
-        SELECT count(*) FILTER (WHERE state IN ('queued', 'sending')) AS open,
-               count(*) FILTER (WHERE state = 'failed') AS failed,
-               count(*) AS total
-        FROM ${s}.deliveries WHERE log_id = $1
-      )
-      UPDATE ${s}.notifications n
-      SET state = CASE WHEN c.failed > 0 THEN 'failed' ELSE 'sent' END,
-          reason = CASE WHEN c.failed > 0 THEN 'delivery_failed' END,
-          finished_at = now(), updated_at = now()
-      FROM counts c
-      WHERE n.log_id = $1 AND n.state = 'sending' AND c.total > 0 AND c.open = 0
-      RETURNING n.state`,
-
-    /** Skipped or failed with a reason (no_recipient, source_row_missing). */
-    finishNotification: `
-      UPDATE ${s}.notifications
-      SET state = $2, reason = $3, finished_at = now(), updated_at = now()
-      WHERE log_id = $1
-      RETURNING log_id`,
-
-    /** A redrive: back to work in `state` (enriching or sending), reason and finish cleared. */
-    reopenNotification: `
-      UPDATE ${s}.notifications
-      SET state = $2, reason = NULL, finished_at = NULL, updated_at = now()
-      WHERE log_id = $1
-      RETURNING log_id`,
 
     /**
      * A page of the list, newest first, with each notification's deliveries (address, state, last SMTP
@@ -142,15 +75,6 @@ export function notificationStatements(s: string) {
 
 export function deliveryStatements(s: string) {
   return {
-    /** One delivery per (notification, recipient); an existing pair keeps its row and Message-ID. */
-    insertDeliveries: `
-      INSERT INTO ${s}.deliveries (log_id, recipient, message_id)
-      SELECT t.log_id, t.recipient, t.message_id
-      FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(log_id, recipient, message_id)
-      ORDER BY t.log_id, t.recipient
-      ON CONFLICT (log_id, recipient) DO NOTHING
-      RETURNING id, log_id`,
-
     selectDeliveryById: `SELECT ${DELIVERY_COLUMNS} FROM ${s}.deliveries WHERE id = $1`,
 
     selectDeliveryByRecipient: `
@@ -163,45 +87,6 @@ export function deliveryStatements(s: string) {
     /** Deliveries of one notification in the given states, for scheduling their e-mail jobs. */
     selectDeliveryIdsByState: `SELECT id FROM ${s}.deliveries WHERE log_id = $1 AND state = ANY($2::text[]) ORDER BY id`,
 
-    /**
-     * Record the intent to send under the worker's claim token, before any SMTP traffic. A row left
-     * `sending` is taken over only when no running action holds its token any more (its worker died
-     * or lost the lease): that is the one window where a copy may repeat, with the same Message-ID.
-     */
-    markDeliverySending: `
-      UPDATE ${s}.deliveries d
-      SET state = 'sending', claim_token = $2, attempts = d.attempts + 1, updated_at = now()
-      WHERE d.id = $1
-        AND (d.state = 'queued'
-             OR (d.state = 'sending' AND (d.claim_token = $2 OR NOT EXISTS (
-                   SELECT 1 FROM ${s}.actions a WHERE a.status = 'in-progress' AND a.claim_token = d.claim_token))))
-      RETURNING ${DELIVERY_COLUMNS}`,
-
-    markDeliverySent: `
-      UPDATE ${s}.deliveries
-      SET state = 'sent', smtp_code = $3, smtp_response = $4, last_error = NULL, sent_at = now(), updated_at = now()
-      WHERE id = $1 AND claim_token = $2 AND state = 'sending'
-      RETURNING id`,
-
-    /** A temporary failure: back to queued with the reply, for the next attempt. */
-    markDeliveryRetrying: `
-      UPDATE ${s}.deliveries
-      SET state = 'queued', claim_token = NULL, smtp_code = $3, smtp_response = $4, last_error = $5, updated_at = now()
-      WHERE id = $1 AND claim_token = $2 AND state = 'sending'
-      RETURNING id`,
-
-    /** Failed for good; `$2` null means "whoever holds it" (a missing source row, found before sending). */
-    markDeliveryFailed: `
-      UPDATE ${s}.deliveries
-      SET state = 'failed', claim_token = NULL, smtp_code = $3, smtp_response = $4, last_error = $5, updated_at = now()
-      WHERE id = $1 AND state IN ('queued', 'sending') AND ($2::uuid IS NULL OR claim_token = $2::uuid)
-      RETURNING id`,
-
-    /** A redrive: failed deliveries go back to queued, keeping their Message-ID. */
-    requeueFailedDeliveries: `
-      UPDATE ${s}.deliveries SET state = 'queued', claim_token = NULL, updated_at = now()
-      WHERE log_id = $1 AND state = 'failed'
-      RETURNING id`,
   };
 }
 

@@ -25,7 +25,6 @@ export interface Capacity {
   readonly running: number;
   start(hook: string): void;
   finish(hook: string): void;
-  runningOf(hook: string): number;
   /**
    * Hold a hook back in this process until `untilMs`, at once: the pause row is written with the
    * snooze's outcome a few milliseconds later, and a freed slot must not claim the hook meanwhile.
@@ -49,7 +48,6 @@ export function createCapacity(params: CapacityParams): Capacity {
   const pausedUntil = new Map<string, number>();
   let running = 0;
 
-
   return {
     free: () => Math.max(0, params.concurrency - running),
     get running() {
@@ -65,7 +63,6 @@ export function createCapacity(params: CapacityParams): Capacity {
       if (left <= 0) perHook.delete(hook);
       else perHook.set(hook, left);
     },
-    runningOf: (hook) => perHook.get(hook) ?? 0,
     pause(hook, untilMs) {
       pausedUntil.set(hook, Math.max(untilMs, pausedUntil.get(hook) ?? 0));
     },

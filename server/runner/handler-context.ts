@@ -1,5 +1,5 @@
 import type { Database } from '../db/port.ts';
-import { LeaseLostError, type HandlerContext, type HandlerLogger, type RunningAction } from './handlers.ts';
+import { LeaseLostError, type ClaimFence, type HandlerContext, type HandlerLogger, type RunningAction } from './handlers.ts';
 import type { RunnerStatements } from './sql.ts';
 
 /** A silent logger, for tests and tools that pass none. */
@@ -26,7 +26,13 @@ export function createHandlerContext(params: { db: Database; sql: RunnerStatemen
       db.transaction(async (tx) => {
         const { rows } = await tx.query(sql.lockHeldAction, [action.id, action.claimToken], { prepare: true });
         if (rows.length === 0) throw new LeaseLostError(action.id);
-        return fn(tx);
+        const claims: ClaimFence = {
+          async isLive(token) {
+            const live = await tx.query<{ live: boolean }>(sql.selectClaimIsLive, [token], { prepare: true });
+            return live.rows[0]?.live === true;
+          },
+        };
+        return fn(tx, claims);
       }),
     log: loggerFor(params.log, action),
   };

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/port.ts';
-import type { HookDefaults } from './hook-policies.ts';
+import type { HookDefaults } from '../hook-policies.ts';
 
 /**
  * The handler registry: how built-in hooks (the notification pipeline) meet the runner. A hook with no
@@ -40,10 +40,20 @@ export interface HandlerContext {
   /**
    * Run `fn` in one transaction that first locks the action row and checks it is still ours (same claim
    * token, in-progress). Throws `LeaseLostError` when another worker now holds it: side effects that
-   * must happen once record their intent through here.
+   * must happen once record their intent through here. `claims` answers, in that transaction, about
+   * other runs' claims, so a feature never reads the runner's tables to ask.
    */
-  fenced<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  fenced<T>(fn: (tx: Queryable, claims: ClaimFence) => Promise<T>): Promise<T>;
   log: HandlerLogger;
+}
+
+/** What a fenced transaction may ask about claims other than its own. */
+export interface ClaimFence {
+  /**
+   * Whether `token` still holds an action in progress. A claim token is never reused, so once this is
+   * false it stays false: what that run left half done (a delivery marked sending) may be taken over.
+   */
+  isLive(token: string): Promise<boolean>;
 }
 
 export interface ActionHandler {

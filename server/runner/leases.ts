@@ -28,8 +28,8 @@ export interface HeartbeatParams {
   workerId: string;
   leaseSeconds: number;
   held(): HeldClaim[];
-  /** Claims the database no longer shows as ours: their handlers should stop. */
-  onLost(ids: number[]): void;
+  /** Claims (by token) the database no longer shows as ours: their handlers should stop. */
+  onLost(tokens: string[]): void;
   log: HandlerLogger;
 }
 
@@ -42,11 +42,13 @@ export function startHeartbeat(params: HeartbeatParams): { stop(): void; beat():
     const held = params.held();
     if (held.length === 0) return;
     try {
-      const { rows } = await db.query<{ id: number }>(sql.extendLeases, [held.map((c) => c.id), held.map((c) => c.token), workerId, leaseSeconds], { prepare: true });
+      const { rows } = await db.query<{ claim_token: string }>(sql.extendLeases, [held.map((c) => c.id), held.map((c) => c.token), workerId, leaseSeconds], { prepare: true });
       if (rows.length === held.length) return;
-      const renewed = new Set(rows.map((r) => r.id));
+      const renewed = new Set(rows.map((r) => r.claim_token));
       // Claims settled while the statement ran are gone too; the caller checks what is still running.
-      params.onLost(held.filter((c) => !renewed.has(c.id)).map((c) => c.id));
+      // By token, not by id: the action of a lost claim may already be running here again, reaped and
+      // claimed anew, and its renewal must not hide that the old run lost its claim.
+      params.onLost(held.filter((c) => !renewed.has(c.token)).map((c) => c.token));
     } catch (error) {
       log.warn({ err: error }, 'could not renew leases; retrying at the next heartbeat');
     }

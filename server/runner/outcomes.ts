@@ -1,6 +1,6 @@
 import { coerceError } from '../errors.ts';
 import { LeaseLostError, PermanentError, SnoozeError } from './handlers.ts';
-import { backoffSeconds, type HookPolicy } from './hook-policies.ts';
+import { backoffSeconds, type HookPolicy } from '../hook-policies.ts';
 import type { ClaimedActionRow } from './rows.ts';
 
 /**

@@ -28,7 +28,6 @@ export interface Settler {
   add(settlement: Settlement): void;
   /** Write everything queued so far (shutdown, tests). */
   drain(): Promise<void>;
-  readonly queued: number;
 }
 
 export interface SettlerParams {
@@ -209,10 +208,6 @@ export function createSettler(params: SettlerParams): Settler {
         if (flushing === null) startFlush();
         await flushing;
       }
-    },
-
-    get queued() {
-      return queue.length;
     },
   };
 }

@@ -5,52 +5,101 @@
  * in the same statement (DESIGN.md §4.6).
  */
 
-/** What a claim returns, in the order `ClaimedActionRow` declares it. */
-const CLAIMED_COLUMNS = `id, hook, group_name, args, priority, is_unique, schedule_type, schedule_interval, schedule_cron,
-  scheduled_at, attempts, max_attempts, claim_token, snoozes, first_snoozed_at, series_failures, last_attempt_at AS started_at`;
+/**
+ * What a claim returns, in the order `ClaimedActionRow` declares it: the claim's UPDATE returns these
+ * columns only (not `a.*`, which carried every column of every claimed row through the statement).
+ */
+const CLAIMED_COLUMNS = `a.id, a.hook, a.group_name, a.args, a.priority, a.is_unique, a.schedule_type, a.schedule_interval,
+  a.schedule_cron, a.scheduled_at, a.attempts, a.max_attempts, a.claim_token, a.snoozes, a.first_snoozed_at, a.series_failures,
+  a.last_attempt_at AS started_at`;
 
-export function runnerStatements(s: string) {
+/** The claim, the claim loop's look at what is due, and /run's claim of one action. */
+function claimStatements(s: string) {
   return {
     /**
-     * Claim up to $1 due pending actions in Action Scheduler's order (priority, date, id).
-     * `candidates` locks rows with SKIP LOCKED, so concurrent claimers never wait on each other nor
-     * take the same row. Hooks at their cap in this process ($3) and paused hooks are skipped before
-     * the LIMIT; `chosen` then keeps, per capped hook, only as many as it has room for ($4/$5 list the
-     * rooms; an unlisted hook without a handler ($6) gets $7, the dispatch default). Candidates left
-     * out stay pending: their row locks end with the statement. When $9 is false (no WP_CALLBACK_URL)
-     * only hooks with a handler ($6) are candidates: the others wait, pending, for a callback URL.
+     * Claim up to $1 due pending actions, fairly: each hook gets at most its room, whatever the others'
+     * backlogs, and the claim keeps Action Scheduler's order (priority, date, id) within a hook and
+     * among everything it takes.
+     * - `pairs` walks the distinct (hook, priority) of pending actions through actions_claim_by_hook,
+     *   one probe each: a recursive loose index scan, as PostgreSQL 15 has no skip scan.
+     * - `rooms` drops hooks at their cap in this process or paused ($3, and hook_pauses), and gives each
+     *   pair its hook's room: $4/$5 list capped hooks with room, a hook without a handler ($6) that is
+     *   not listed gets $7 (the dispatch cap; null is uncapped), everything else $1. A room of 0 claims
+     *   nothing.
+     * - `picked` reads each pair's due actions as one index range in date order, at most the room, with
+     *   SKIP LOCKED, so concurrent claimers never wait on each other nor take the same row.
+     * - `chosen` keeps per hook its room across priorities and the first $1 of all in claim order.
+     *   Rows picked but not chosen stay pending: their row locks end with the statement.
+     * The UPDATE finds the chosen rows by `= ANY (ARRAY(...))`: with a join, the generic plan of this
+     * prepared statement hashed the whole table (measured: half the drain rate).
      */
     claimDueActions: `
-      WITH candidates AS MATERIALIZED (
-        SELECT a.id, a.hook, a.priority, a.scheduled_at
-        FROM ${s}.actions a
-        WHERE a.status = 'pending' AND a.scheduled_at <= now()
-          AND a.hook <> ALL ($3::text[])
-          AND ($9::boolean OR a.hook = ANY ($6::text[]))
-          AND NOT EXISTS (SELECT 1 FROM ${s}.hook_pauses p WHERE p.hook = a.hook AND p.paused_until > now())
-        ORDER BY a.priority, a.scheduled_at, a.id
-        LIMIT $1
-        FOR UPDATE OF a SKIP LOCKED
+      WITH RECURSIVE pairs AS (
+        (SELECT a.hook, a.priority FROM ${s}.actions a WHERE a.status = 'pending' ORDER BY a.hook, a.priority LIMIT 1)
+        UNION ALL
+        SELECT next.hook, next.priority
+        FROM pairs p
+        CROSS JOIN LATERAL (
+          SELECT a.hook, a.priority FROM ${s}.actions a
+          WHERE a.status = 'pending' AND (a.hook, a.priority) > (p.hook, p.priority)
+          ORDER BY a.hook, a.priority
+          LIMIT 1
+        ) next
       ),
-      ranked AS (
-        SELECT c.id, c.hook, row_number() OVER (PARTITION BY c.hook ORDER BY c.priority, c.scheduled_at, c.id) AS rank
-        FROM candidates c
+      rooms AS (
+        SELECT p.hook, p.priority,
+               LEAST($1::integer, COALESCE(cap.room, CASE WHEN p.hook = ANY ($6::text[]) THEN $1::integer ELSE COALESCE($7::integer, $1::integer) END)) AS room
+        FROM pairs p
+        LEFT JOIN unnest($4::text[], $5::integer[]) AS cap(hook, room) ON cap.hook = p.hook
+        WHERE p.hook <> ALL ($3::text[])
+          AND NOT EXISTS (SELECT 1 FROM ${s}.hook_pauses hp WHERE hp.hook = p.hook AND hp.paused_until > now())
+      ),
+      picked AS MATERIALIZED (
+        SELECT due.id, due.hook, due.priority, due.scheduled_at, r.room
+        FROM rooms r
+        CROSS JOIN LATERAL (
+          SELECT a.id, a.hook, a.priority, a.scheduled_at FROM ${s}.actions a
+          WHERE a.hook = r.hook AND a.priority = r.priority AND a.status = 'pending' AND a.scheduled_at <= now()
+          ORDER BY a.scheduled_at, a.id
+          LIMIT r.room
+          FOR UPDATE OF a SKIP LOCKED
+        ) due
+        WHERE r.room > 0
       ),
       chosen AS (
-        SELECT r.id
-        FROM ranked r
-        LEFT JOIN unnest($4::text[], $5::integer[]) AS cap(hook, room) ON cap.hook = r.hook
-        WHERE r.rank <= COALESCE(cap.room, CASE WHEN r.hook = ANY ($6::text[]) THEN NULL ELSE $7::integer END, 2147483647)
+        SELECT ranked.id
+        FROM (
+          SELECT pk.id, pk.priority, pk.scheduled_at, pk.room,
+                 row_number() OVER (PARTITION BY pk.hook ORDER BY pk.priority, pk.scheduled_at, pk.id) AS rank
+          FROM picked pk
+        ) ranked
+        WHERE ranked.rank <= ranked.room
+        ORDER BY ranked.priority, ranked.scheduled_at, ranked.id
+        LIMIT $1
       ),
       claimed AS (
         UPDATE ${s}.actions a
         SET status = 'in-progress', attempts = a.attempts + 1, claim_token = gen_random_uuid(), claimed_by = $2,
             last_attempt_at = now(), lease_expires_at = now() + make_interval(secs => $8::float8)
-        FROM chosen WHERE a.id = chosen.id
-        RETURNING a.*
+        WHERE a.id = ANY (ARRAY(SELECT id FROM chosen))
+        RETURNING ${CLAIMED_COLUMNS}
       ),
       logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, 'action started via Sidecar' FROM claimed)
-      SELECT ${CLAIMED_COLUMNS} FROM claimed ORDER BY priority, scheduled_at, id`,
+      SELECT * FROM claimed ORDER BY priority, scheduled_at, id`,
+
+    /**
+     * For the claim loop after a claim that took less than it asked: whether pending actions are due now
+     * (capped, paused or locked by another claimer: a freed slot should look again), and when the next
+     * one falls due (epoch ms; null when none), for the wake-up timer. "Next" means after $1, the
+     * database time of the loop's previous look (now() on the first): a due backlog must not hide a
+     * retry falling due later, and an action that fell due between the claim and this look must not
+     * be missed (it comes back as due in the past: the loop claims again at once).
+     */
+    selectDueState: `
+      SELECT EXISTS (SELECT 1 FROM ${s}.actions WHERE status = 'pending' AND scheduled_at <= now()) AS due_now,
+             (SELECT (extract(epoch FROM min(scheduled_at)) * 1000)::float8 FROM ${s}.actions
+              WHERE status = 'pending' AND scheduled_at > COALESCE(to_timestamp($1::float8 / 1000), now())) AS next_due_ms,
+             (extract(epoch FROM now()) * 1000)::float8 AS now_ms`,
 
     /**
      * /run: claim one pending action now, whatever its date, cap or pause (an operator asked); not a
@@ -62,11 +111,29 @@ export function runnerStatements(s: string) {
         SET status = 'in-progress', attempts = a.attempts + 1, claim_token = gen_random_uuid(), claimed_by = $2,
             last_attempt_at = now(), lease_expires_at = now() + make_interval(secs => $3::float8)
         WHERE a.id = $1 AND a.status = 'pending' AND ($4::boolean OR a.hook = ANY ($5::text[]))
-        RETURNING a.*
+        RETURNING ${CLAIMED_COLUMNS}
       ),
       logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, 'action started via Sidecar' FROM claimed)
-      SELECT ${CLAIMED_COLUMNS} FROM claimed`,
+      SELECT * FROM claimed`,
 
+    selectActionStatus: `SELECT status, hook FROM ${s}.actions WHERE id = $1`,
+
+    /**
+     * Due pending actions of hooks without a handler ($1): what waits for WP_CALLBACK_URL. Read through
+     * the pending partial index and capped at $2 rows, like the metrics' depth query.
+     */
+    countDueWithoutHandler: `
+      SELECT count(*)::integer AS waiting FROM (
+        SELECT 1 FROM ${s}.actions
+        WHERE status = 'pending' AND scheduled_at <= now() AND hook <> ALL ($1::text[])
+        LIMIT $2
+      ) due`,
+  };
+}
+
+/** Writing outcomes (the settle batch and what shares its transaction), a handler's fence, /retry's reset. */
+function outcomeStatements(s: string) {
+  return {
     /**
      * Write a batch of outcomes. Each input row says what the action becomes: complete or failed
      * (finished now), or pending again (retry, snooze, give back) at now + delay, or at its old date
@@ -100,13 +167,85 @@ export function runnerStatements(s: string) {
       )
       SELECT id, extract(epoch FROM now())::float8 AS db_now FROM settled`,
 
-    /** The heartbeat: one statement extends every lease this process still holds. */
+    /** Pause a hook until now + $2 seconds; a longer pause already in place wins. */
+    pauseHookUntil: `
+      INSERT INTO ${s}.hook_pauses (hook, paused_until, reason)
+      VALUES ($1, now() + make_interval(secs => $2::float8), $3)
+      ON CONFLICT (hook) DO UPDATE
+      SET paused_until = GREATEST(${s}.hook_pauses.paused_until, EXCLUDED.paused_until),
+          reason = EXCLUDED.reason, updated_at = now()`,
+
+    /** Carry a series' failure count onto its new instances. */
+    setSeriesFailures: `
+      UPDATE ${s}.actions a SET series_failures = t.failures
+      FROM unnest($1::bigint[], $2::smallint[]) AS t(id, failures)
+      WHERE a.id = t.id`,
+
+    /** Extra log lines (a series that stops, a successor blocked by a live twin). */
+    insertActionLogs: `
+      INSERT INTO ${s}.action_logs (action_id, message)
+      SELECT * FROM unnest($1::bigint[], $2::text[])`,
+
+    /** `fenced()`: lock the row and prove the claim is still ours before a handler's writes. */
+    lockHeldAction: `
+      SELECT id FROM ${s}.actions
+      WHERE id = $1 AND claim_token = $2 AND status = 'in-progress'
+      FOR UPDATE`,
+
+    /** `fenced()`'s question about another run's claim: does its token still hold an action in progress? */
+    selectClaimIsLive: `SELECT EXISTS (SELECT 1 FROM ${s}.actions WHERE status = 'in-progress' AND claim_token = $1::uuid) AS live`,
+
+    /**
+     * /retry: a failed action becomes pending now with a fresh attempt budget. A failed instance of a
+     * recurring series whose next instance is already live runs once (it becomes a single action):
+     * finishing it must not start a second copy of the series. An instance whose series stopped (the
+     * 5-failure rule) stays recurring, so a successful retry resumes the series.
+     */
+    resetFailedAction: `
+      WITH target AS (
+        SELECT a.id, a.schedule_type IN ('interval', 'cron') AND EXISTS (
+                 SELECT 1 FROM ${s}.actions t
+                 WHERE t.hook = a.hook AND t.group_name = a.group_name AND t.args_digest = a.args_digest
+                   AND t.status IN ('pending', 'in-progress') AND t.schedule_type = a.schedule_type AND t.id <> a.id
+               ) AS series_went_on
+        FROM ${s}.actions a
+        WHERE a.id = $1 AND a.status = 'failed'
+        FOR UPDATE
+      ),
+      reset AS (
+        UPDATE ${s}.actions a
+        SET status = 'pending', attempts = 0, scheduled_at = now(), finished_at = NULL, lease_expiries = 0,
+            snoozes = 0, first_snoozed_at = NULL,
+            schedule_type = CASE WHEN t.series_went_on THEN 'single' ELSE a.schedule_type END,
+            schedule_interval = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_interval END,
+            schedule_cron = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_cron END
+        FROM target t WHERE a.id = t.id
+        RETURNING a.id, a.max_attempts, t.series_went_on
+      ),
+      logged AS (
+        INSERT INTO ${s}.action_logs (action_id, message)
+        SELECT id, 'action reset: retry requested via Sidecar (a fresh budget of ' || max_attempts
+                   || CASE WHEN max_attempts = 1 THEN ' attempt)' ELSE ' attempts)' END
+                   || CASE WHEN series_went_on THEN '; it runs once: its series already has a pending instance' ELSE '' END
+        FROM reset
+      )
+      SELECT id, (extract(epoch FROM now()) * 1000)::float8 AS due_ms FROM reset`,
+  };
+}
+
+/** Leases: the heartbeat and the reaper. */
+function leaseStatements(s: string) {
+  return {
+    /**
+     * The heartbeat: one statement extends every lease this process still holds. It returns the tokens
+     * renewed: one action may be held twice here (a run that lost its claim, and the run of its new claim).
+     */
     extendLeases: `
       UPDATE ${s}.actions a
       SET lease_expires_at = now() + make_interval(secs => $4::float8)
       FROM unnest($1::bigint[], $2::uuid[]) AS held(id, token)
       WHERE a.id = held.id AND a.claim_token = held.token AND a.status = 'in-progress' AND a.claimed_by = $3
-      RETURNING a.id`,
+      RETURNING a.claim_token`,
 
     /**
      * The reaper: expired leases go back to pending without spending an attempt, at most $2 times
@@ -144,86 +283,12 @@ export function runnerStatements(s: string) {
       SELECT id, hook, status, lease_expiries, group_name, args, priority, is_unique, schedule_type, schedule_interval,
              schedule_cron, scheduled_at, max_attempts, series_failures, extract(epoch FROM now())::float8 AS db_now
       FROM reaped`,
+  };
+}
 
-    /** When the next pending action falls due (epoch ms), for the wake-up timer; null when none. */
-    selectNextDueAt: `
-      SELECT (extract(epoch FROM min(scheduled_at)) * 1000)::float8 AS due_ms, (extract(epoch FROM now()) * 1000)::float8 AS now_ms
-      FROM ${s}.actions WHERE status = 'pending'`,
-
-    /** Pause a hook until now + $2 seconds; a longer pause already in place wins. */
-    pauseHookUntil: `
-      INSERT INTO ${s}.hook_pauses (hook, paused_until, reason)
-      VALUES ($1, now() + make_interval(secs => $2::float8), $3)
-      ON CONFLICT (hook) DO UPDATE
-      SET paused_until = GREATEST(${s}.hook_pauses.paused_until, EXCLUDED.paused_until),
-          reason = EXCLUDED.reason, updated_at = now()`,
-
-    /** Carry a series' failure count onto its new instances. */
-    setSeriesFailures: `
-      UPDATE ${s}.actions a SET series_failures = t.failures
-      FROM unnest($1::bigint[], $2::smallint[]) AS t(id, failures)
-      WHERE a.id = t.id`,
-
-    /** Extra log lines (a series that stops, a successor blocked by a live twin). */
-    insertActionLogs: `
-      INSERT INTO ${s}.action_logs (action_id, message)
-      SELECT * FROM unnest($1::bigint[], $2::text[])`,
-
-    /** `fenced()`: lock the row and prove the claim is still ours before a handler's writes. */
-    lockHeldAction: `
-      SELECT id FROM ${s}.actions
-      WHERE id = $1 AND claim_token = $2 AND status = 'in-progress'
-      FOR UPDATE`,
-
-    /**
-     * /retry: a failed action becomes pending now with a fresh attempt budget. A failed instance of a
-     * recurring series whose next instance is already live runs once (it becomes a single action):
-     * finishing it must not start a second copy of the series. An instance whose series stopped (the
-     * 5-failure rule) stays recurring, so a successful retry resumes the series.
-     */
-    resetFailedAction: `
-      WITH target AS (
-        SELECT a.id, a.schedule_type IN ('interval', 'cron') AND EXISTS (
-                 SELECT 1 FROM ${s}.actions t
-                 WHERE t.hook = a.hook AND t.group_name = a.group_name AND t.args_digest = a.args_digest
-                   AND t.status IN ('pending', 'in-progress') AND t.schedule_type = a.schedule_type AND t.id <> a.id
-               ) AS series_went_on
-        FROM ${s}.actions a
-        WHERE a.id = $1 AND a.status = 'failed'
-        FOR UPDATE
-      ),
-      reset AS (
-        UPDATE ${s}.actions a
-        SET status = 'pending', attempts = 0, scheduled_at = now(), finished_at = NULL, lease_expiries = 0,
-            snoozes = 0, first_snoozed_at = NULL,
-            schedule_type = CASE WHEN t.series_went_on THEN 'single' ELSE a.schedule_type END,
-            schedule_interval = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_interval END,
-            schedule_cron = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_cron END
-        FROM target t WHERE a.id = t.id
-        RETURNING a.id, a.max_attempts, t.series_went_on
-      ),
-      logged AS (
-        INSERT INTO ${s}.action_logs (action_id, message)
-        SELECT id, 'action reset: retry requested via Sidecar (a fresh budget of ' || max_attempts
-                   || CASE WHEN max_attempts = 1 THEN ' attempt)' ELSE ' attempts)' END
-                   || CASE WHEN series_went_on THEN '; it runs once: its series already has a pending instance' ELSE '' END
-        FROM reset
-      )
-      SELECT id, (extract(epoch FROM now()) * 1000)::float8 AS due_ms FROM reset`,
-
-    selectActionStatus: `SELECT status, hook FROM ${s}.actions WHERE id = $1`,
-
-    /**
-     * Due pending actions of hooks without a handler ($1): what waits for WP_CALLBACK_URL. Read through
-     * the pending partial index and capped at $2 rows, like the metrics' depth query.
-     */
-    countDueWithoutHandler: `
-      SELECT count(*)::integer AS waiting FROM (
-        SELECT 1 FROM ${s}.actions
-        WHERE status = 'pending' AND scheduled_at <= now() AND hook <> ALL ($1::text[])
-        LIMIT $2
-      ) due`,
-
+/** The cleaner, the embedded database's maintenance and the metrics gauges. */
+function upkeepStatements(s: string) {
+  return {
     /**
      * The cleaner, one retention class at a time: finished actions of status $1 older than $2 seconds,
      * except hooks with their own retention ($3). Logs go with them (ON DELETE CASCADE).
@@ -278,6 +343,10 @@ export function runnerStatements(s: string) {
       SELECT COALESCE(extract(epoch FROM now() - min(scheduled_at)), 0)::float8 AS age
       FROM ${s}.actions WHERE status = 'pending' AND scheduled_at <= now()`,
   };
+}
+
+export function runnerStatements(s: string) {
+  return { ...claimStatements(s), ...outcomeStatements(s), ...leaseStatements(s), ...upkeepStatements(s) };
 }
 
 export type RunnerStatements = ReturnType<typeof runnerStatements>;

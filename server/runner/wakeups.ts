@@ -31,6 +31,7 @@ export function createWakeSignal(now: () => number = Date.now): WakeSignal {
   let release: (() => void) | null = null;
   let dueTimer: NodeJS.Timeout | null = null;
   let dueTimerAt = Number.POSITIVE_INFINITY;
+  let closed = false;
 
   const fire = (): void => {
     if (release !== null) {
@@ -42,6 +43,8 @@ export function createWakeSignal(now: () => number = Date.now): WakeSignal {
 
   return {
     wake(dueAtMs) {
+      // A look at the next due time still in flight at shutdown must not arm a timer nobody clears.
+      if (closed) return fire();
       const at = dueAtMs ?? now();
       const delay = at - now();
       if (delay <= 1) return fire();
@@ -74,6 +77,7 @@ export function createWakeSignal(now: () => number = Date.now): WakeSignal {
     },
 
     close() {
+      closed = true;
       if (dueTimer !== null) clearTimeout(dueTimer);
       dueTimer = null;
       fire();

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { SnoozeError, type HandlerContext, type RunningAction } from './handlers.ts';
+import { parseRetryAfter } from '../retry-after.ts';
 import { truncateReason } from './outcomes.ts';
 
 /**
@@ -29,15 +30,6 @@ export function dispatchBody(action: RunningAction): string {
 /** `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`, what the bridge recomputes. */
 export function signatureOf(secret: string, timestamp: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-/** Retry-After as delta seconds or an HTTP date; null when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, nowMs = Date.now()): number | null {
-  if (value === undefined || value.trim() === '') return null;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
 /** The remote's own words: WordPress REST errors carry `message`; other shapes fall back to the text. */

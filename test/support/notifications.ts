@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { testConfig, type Config } from '../../server/config.ts';
 import type { Database } from '../../server/db/port.ts';
+import { createSourceDatabase } from '../../server/notifications/clients.ts';
 import { createMailTransport, type MailTransport } from '../../server/notifications/mail-transport.ts';
 import { demoSourceDdl } from '../../server/notifications/demo-source.ts';
 import { createSummarizer, type Summarizer } from '../../server/notifications/openai-summarizer.ts';
@@ -122,8 +123,10 @@ export async function startPipeline(ctx: DatabaseContext, options: PipelineOptio
     timeouts: { connectionMs: 1_000, greetingMs: 1_000, socketMs: 3_000 },
   });
   const transport = options.wrapTransport?.(mailTransport) ?? mailTransport;
+  // The test owns its clients, as start.ts does in production: the app only uses them.
+  const sourceDb = createSourceDatabase({ sourceDatabaseUrl: overrides.sourceDatabaseUrl ?? null }, { warn: () => undefined });
   const app = await buildTestApp(db, overrides, {
-    notificationClients: { summarizerFor, mailTransport: transport },
+    notificationClients: { sourceDb, summarizerFor, mailTransport: transport },
     runnerTimings: { pollFloorMs: 100 },
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -178,6 +181,8 @@ export async function startPipeline(ctx: DatabaseContext, options: PipelineOptio
     },
     async close() {
       await app.close();
+      await mailTransport.close();
+      await sourceDb?.close();
       await ai.close();
       await smtp.stop();
       await rm(outboxDir, { recursive: true, force: true });

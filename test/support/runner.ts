@@ -3,7 +3,7 @@ import { testConfig, type Config } from '../../server/config.ts';
 import type { Database } from '../../server/db/port.ts';
 import { createEvents, type SidecarEvents } from '../../server/events.ts';
 import { createHandlerRegistry, type ActionHandler, type HandlerContext, type HandlerRegistry } from '../../server/runner/handlers.ts';
-import { createHookPolicies, type HookPolicies } from '../../server/runner/hook-policies.ts';
+import { createHookPolicies, type HookPolicies } from '../../server/hook-policies.ts';
 import { createRunner, type Runner, type RunnerTimings } from '../../server/runner/runner.ts';
 
 /**

@@ -148,3 +148,37 @@ describe('GET /wp-cron.php', { skip }, () => {
     assert.deepEqual(await live().site.fatalErrors(), []);
   });
 });
+
+describe("WeCoza's urgent e-mail, {log_id} alone, enqueued from PHP", { skip }, () => {
+  it('e-mails every recipient configured for the operation once each, and nobody again when it comes twice', async () => {
+    const team = ['urgent-a@example.com', 'urgent-b@example.com', 'urgent-c@example.com'];
+    await live().site.call('update_option', ['wecoza_notification_recipients', { CLASS_INSERT: team, CLASS_UPDATE: [UPDATE_TEAM] }]);
+    await waitFor('the three recipients to reach the sidecar', async () => {
+      const reply = await live().api('GET', '/v1/notifications/settings');
+      return reply.json.recipients?.INSERT?.length === 3 ? true : undefined;
+    }, { timeoutMs: 10_000 });
+    const classId = await insertClass('URG-001', 'Urgent class');
+    const [logId] = await logIdsOf(classId);
+    const before = sink?.messages.length ?? 0;
+
+    const urgent = async (): Promise<number> => {
+      const id = await live().site.call<number>('as_enqueue_async_action', ['wecoza_send_notification_email', { log_id: logId }, 'wecoza-notifications', false, 5]);
+      assert.ok(id >= 1_000_000_000_000_000, `as_enqueue_async_action returned ${id}`);
+      const action = await waitFor(`the {log_id} job ${id} to finish`, async () => {
+        const reply = await live().api('GET', `/v1/actions/${id}`);
+        return ['complete', 'failed'].includes(reply.json.status) ? reply.json : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 200 });
+      assert.equal(action.status, 'complete', action.last_error);
+      assert.equal(action.priority, 5);
+      return id;
+    };
+    await urgent();
+    const mails = await waitFor('three e-mails', async () => ((sink?.messages.length ?? 0) >= before + 3 ? sink?.messages.slice(before) : undefined), { timeoutMs: 30_000, intervalMs: 200 });
+    assert.deepEqual(mails.map((mail) => mail.envelope.to.join(',')).sort(), team);
+    assert.ok(mails.every((mail) => subjectOf(mail) === `[WeCoza] Class insert: ${classId} (URG-001)`), mails.map(subjectOf).join(' | '));
+
+    await urgent();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(sink?.messages.length, before + 3, 'a recipient got a second e-mail');
+  });
+});

@@ -9,6 +9,7 @@
 #   --secret SECRET       store as the bridge's callback secret option
 #   --stand-in-as         also activate the stand-in Action Scheduler fixture
 #   --no-fixtures         do not activate the test-hooks fixture plugin
+#   --no-bridge           do not activate the bridge plugin (a plain site, e.g. for the stand-in's own tests)
 #   --db NAME             database name (default wecoza_wp_PORT); dropped and recreated
 #   --admin-password PW   password of user `admin` (default wecoza-test-admin)
 # Then serve it with test/wordpress/serve-wordpress.sh PORT, and remove it with
@@ -34,7 +35,7 @@ MYSQL_HOST="${MYSQL_HOST:-127.0.0.1}"
 MYSQL_PORT="${MYSQL_PORT:-3306}"
 DB_NAME="wecoza_wp_${PORT}"
 ADMIN_PASSWORD="wecoza-test-admin"
-SIDECAR_URL="" TOKEN="" SECRET="" STAND_IN_AS=0 FIXTURES=1
+SIDECAR_URL="" TOKEN="" SECRET="" STAND_IN_AS=0 FIXTURES=1 BRIDGE=1
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
 		--secret) SECRET="$2"; shift 2 ;;
 		--stand-in-as) STAND_IN_AS=1; shift ;;
 		--no-fixtures) FIXTURES=0; shift ;;
+		--no-bridge) BRIDGE=0; shift ;;
 		--db) DB_NAME="$2"; shift 2 ;;
 		--admin-password) ADMIN_PASSWORD="$2"; shift 2 ;;
 		*) echo "unknown option: $1" >&2; usage ;;
@@ -170,7 +172,7 @@ call() { php "$HERE/wp-call.php" "$PORT" "$@" >/dev/null; }
 [ -n "$SIDECAR_URL" ] && call update_option "[\"wecoza_sidecar_url\", \"$SIDECAR_URL\"]"
 [ -n "$TOKEN" ] && call update_option "[\"wecoza_sidecar_token\", \"$TOKEN\"]"
 [ -n "$SECRET" ] && call update_option "[\"wecoza_sidecar_callback_secret\", \"$SECRET\"]"
-call activate_plugin '["wecoza-sidecar/wecoza-sidecar.php"]'
+[ "$BRIDGE" = 1 ] && call activate_plugin '["wecoza-sidecar/wecoza-sidecar.php"]'
 
 cat <<INFO
 WordPress ready: http://127.0.0.1:$PORT/  (admin / $ADMIN_PASSWORD)

@@ -11,13 +11,27 @@ use WeCoza\Sidecar\Routing;
 
 final class Routing_Test extends Sidecar_Test_Case {
 
-	private function routing( array $options = array() ): Routing {
+	private function routing( array $options = array(), ?callable $store_in_charge = null ): Routing {
 		$options += array(
 			'wecoza_sidecar_url'   => 'http://sidecar.test',
 			'wecoza_sidecar_token' => 'tok',
 		);
 		$config = self::config( $options );
-		return new Routing( $config, new Action_Api( new Client( $config, $this->transport ) ) );
+		return new Routing( $config, new Action_Api( new Client( $config, $this->transport ) ), $store_in_charge );
+	}
+
+	public function test_it_stands_aside_while_the_bridges_store_routes_every_call(): void {
+		$routing = $this->routing( array(), static fn(): bool => true );
+
+		$this->assertNull( $routing->route_async( null, 'h', array(), 'wecoza-notifications', 10, false ) );
+		$this->assertNull( $routing->route_single( null, 1700000000, 'h', array(), 'wecoza-notifications', 10 ) );
+		$this->assertSame( array(), $this->transport->requests, 'a call routed here and again by the store would exist twice' );
+	}
+
+	public function test_every_group_is_routed_with_a_star(): void {
+		$this->transport->answer( 201, array( 'action_id' => 1000000000000009 ) );
+
+		$this->assertSame( 1000000000000009, $this->routing( array( 'wecoza_sidecar_routed_groups' => '*' ) )->route_async( null, 'h', array(), 'woocommerce-anything', 10, false ) );
 	}
 
 	public function test_an_earlier_answer_is_passed_through_untouched(): void {

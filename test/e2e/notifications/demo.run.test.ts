@@ -13,7 +13,7 @@ describe('npm run demo', () => {
     // The demo works in ./data/demo of its working directory: run it in a scratch one.
     const cwd = await mkdtemp(path.join(os.tmpdir(), 'sidecar-demo-'));
     try {
-      const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'server/notifications/demo.ts')], {
+      const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'server/scripts/demo.ts')], {
         cwd,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_NO_WARNINGS: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,9 +1,24 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { it } from 'node:test';
-import { buildTestApp, withTestApp, type TestApp } from '../../support/app.ts';
+import { buildTestApp, TEST_TOKEN, withTestApp, type TestApp } from '../../support/app.ts';
 import { describeEachDatabase, type DatabaseContext } from '../../support/databases.ts';
 
 const withApp = <T>(ctx: DatabaseContext, fn: (t: TestApp) => Promise<T>): Promise<T> => withTestApp(ctx.db, fn);
+
+/** POST with node:http, which sends the path exactly as written. */
+function rawPost(origin: string, path: string, body: unknown): Promise<{ status: number; json: { error: { code: string; message: string } } }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(origin, { method: 'POST', path, headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(text) }));
+    });
+    request.on('error', reject);
+    request.end(JSON.stringify(body));
+  });
+}
 
 /** Move a lock's expiry into the past, as if its TTL had run out. */
 async function expire(ctx: DatabaseContext, key: string): Promise<void> {
@@ -59,6 +74,21 @@ describeEachDatabase('POST /v1/locks/{key} (acquire)', import.meta.url, (ctx) =>
     withApp(ctx, async (t) => {
       for (const ttl of [0, 86_401, '60']) assert.equal((await t.call('POST', '/v1/locks/k', { ttl_seconds: ttl })).statusCode, 400);
       assert.equal((await t.call('GET', '/v1/locks/never')).statusCode, 404);
+    }));
+
+  it('refuses the keys "." and ".." (clients drop such path segments) with 400 and takes dotted keys', () =>
+    withApp(ctx, async (t) => {
+      // inject resolves dot segments, %2E included (WHATWG URL); node:http sends the path as written.
+      const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      for (const key of ['%2E', '%2e%2E']) {
+        const refused = await rawPost(address, `/v1/locks/${key}`, { ttl_seconds: 60 });
+        assert.equal(refused.status, 400, key);
+        assert.equal(refused.json.error.code, 'validation_failed');
+        assert.match(refused.json.error.message, /"\."/);
+      }
+      for (const key of ['...', '.a', '..b', 'a.b']) assert.equal((await t.call('POST', `/v1/locks/${encodeURIComponent(key)}`, { ttl_seconds: 60 })).statusCode, 201, key);
+      const { rows } = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${ctx.db.schema}.locks`);
+      assert.equal(rows[0]?.n, 4);
     }));
 });
 

@@ -8,7 +8,8 @@ import { createCursorStore } from '../../../server/notifications/cursor.ts';
 import { createProcessor, PROCESS_LOCK_KEY } from '../../../server/notifications/processor.ts';
 import { createSettingsStore } from '../../../server/notifications/settings.ts';
 import { createSourceTable } from '../../../server/notifications/source.ts';
-import { createHookPolicies } from '../../../server/runner/hook-policies.ts';
+import { createHookPolicies } from '../../../server/hook-policies.ts';
+import { createTransitions } from '../../../server/notifications/transitions.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
 import { createTestSource } from '../../support/notifications.ts';
 
@@ -30,7 +31,7 @@ describeEachDatabase('a processor pass that runs long', FILE, (ctx) => {
       settings: createSettingsStore({ db, config: testConfig({ notifyRecipientsInsert: ['a@example.com'] }) }),
       locks,
       cursor: createCursorStore({ db, source, startLogId: 0 }),
-      scheduling: { schema: db.schema, source, policies: createHookPolicies(testConfig()), mailDomain: 'wecoza.example', enqueueIn: (tx, items) => actions.enqueueIn(tx, items) },
+      scheduling: { schema: db.schema, source, policies: createHookPolicies(testConfig()), mailDomain: 'wecoza.example', transitions: createTransitions(db.schema), enqueueIn: (tx, items) => actions.enqueueIn(tx, items) },
       announce: () => undefined,
       openaiApiKey: 'sk-test',
       now: () => (clock += 30_000),

@@ -3,7 +3,8 @@ import { it } from 'node:test';
 import { createActionStore } from '../../../server/actions/store.ts';
 import { createEvents } from '../../../server/events.ts';
 import { testConfig } from '../../../server/config.ts';
-import { createHookPolicies } from '../../../server/runner/hook-policies.ts';
+import { createHookPolicies } from '../../../server/hook-policies.ts';
+import { createTransitions } from '../../../server/notifications/transitions.ts';
 import { planRows, scheduleRowsIn, type AiAvailability, type SchedulingDeps } from '../../../server/notifications/scheduling.ts';
 import { createSourceTable } from '../../../server/notifications/source.ts';
 import { describeEachDatabase } from '../../support/databases.ts';
@@ -22,6 +23,7 @@ describeEachDatabase('scheduleRowsIn', FILE, (ctx) => {
       source: createSourceTable({ db: ctx.db, sourceDb: null, table }),
       policies: createHookPolicies(testConfig()),
       mailDomain: 'wecoza.example',
+      transitions: createTransitions(ctx.db.schema),
       enqueueIn: (tx, items) => actions.enqueueIn(tx, items),
     };
   };

@@ -160,6 +160,39 @@ describeEachDatabase('runner leases', import.meta.url, (ctx) => {
     }
   });
 
+  it('aborts the run that lost its claim even while the same action runs here again under a new claim', async () => {
+    const started: number[] = [];
+    const aborted: number[] = [];
+    const t = await startTestRunner(ctx.db, {
+      config: { leaseSeconds: 1 },
+      handlers: {
+        twice: async ({ action, signal }) => {
+          started.push(action.attempt);
+          try {
+            await delay(30_000, signal);
+          } catch (error) {
+            aborted.push(action.attempt);
+            throw error;
+          }
+        },
+      },
+    });
+    try {
+      const [id] = await t.enqueue([{ hook: 'twice', maxAttempts: 3 }]);
+      await waitFor(() => started.length === 1, { what: 'the first run' });
+      // As the reaper leaves an expired lease: pending again, no claim. This runner claims it anew
+      // (attempt 2) while attempt 1's handler still runs here under the old token.
+      await ctx.db.query(`UPDATE ${ctx.db.schema}.actions SET status = 'pending', claim_token = NULL, claimed_by = NULL, lease_expires_at = NULL WHERE id = $1`, [id]);
+      await waitFor(() => started.length === 2, { what: 'the second claim' });
+      await waitFor(() => aborted.includes(1), { what: 'the abort of the first run', timeoutMs: 5_000 });
+      assert.deepEqual(started, [1, 2]);
+      assert.ok(!aborted.includes(2), 'the run holding the live claim goes on');
+      assert.equal((await actionState(ctx.db, id as number)).status, 'in-progress');
+    } finally {
+      await t.stop(500);
+    }
+  });
+
   it('aborts a handler through its signal when the heartbeat finds its claim taken', async () => {
     let reason: unknown = null;
     const t = await startTestRunner(ctx.db, {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { generateOpenApiYaml } from '../../../server/http/openapi-document.ts';
+import { generateOpenApiYaml } from '../../../server/scripts/openapi-document.ts';
 
 describe('openapi.yaml', () => {
   it('is exactly what the route schemas generate (run npm run openapi after a schema change)', async () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { generateOpenApiYaml } from '../../../server/http/openapi-document.ts';
+import { generateOpenApiYaml } from '../../../server/scripts/openapi-document.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const run = promisify(execFile);

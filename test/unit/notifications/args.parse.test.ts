@@ -29,8 +29,13 @@ describe('parseEmailArgs', () => {
     assert.throws(() => parseEmailArgs({ log_id: 3, recipient: 'Thandi Mokoena' }), (error: Error) => error instanceof PermanentError && !error.message.includes('Thandi'));
   });
 
-  it('refuses a missing or bad log id or delivery id', () => {
-    for (const args of [{ delivery_id: 9 }, { log_id: 3 }, { log_id: 3, delivery_id: 'x' }, { log_id: 'x', delivery_id: 9 }, [3, 9]]) {
+  it("reads WeCoza's urgent shape {log_id} alone as every configured recipient", () => {
+    assert.deepEqual(parseEmailArgs({ log_id: 3 }), { logId: 3, everyRecipient: true });
+    assert.deepEqual(parseEmailArgs({ log_id: '3', email_context: [] }), { logId: 3, everyRecipient: true });
+  });
+
+  it('refuses a missing or bad log id or delivery id, and a recipient that is present but empty', () => {
+    for (const args of [{ delivery_id: 9 }, { log_id: 3, delivery_id: 'x' }, { log_id: 'x', delivery_id: 9 }, [3, 9], { log_id: 3, recipient: null }, { log_id: 3, recipient: '' }, {}]) {
       assert.throws(() => parseEmailArgs(args), PermanentError, JSON.stringify(args));
     }
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { testConfig } from '../../../server/config.ts';
-import { createHookPolicies } from '../../../server/runner/hook-policies.ts';
+import { createHookPolicies } from '../../../server/hook-policies.ts';
 import { EMAIL_DEFAULTS } from '../../../server/notifications/emailer.ts';
 import { ENRICH_DEFAULTS } from '../../../server/notifications/enricher.ts';
 import { aiAvailability, emailAction, enrichAction, mailDomainOf, newMessageId, planRows } from '../../../server/notifications/scheduling.ts';

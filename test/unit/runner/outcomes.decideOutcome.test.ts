@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LeaseLostError, PermanentError, SnoozeError } from '../../../server/runner/handlers.ts';
-import type { HookPolicy } from '../../../server/runner/hook-policies.ts';
+import type { HookPolicy } from '../../../server/hook-policies.ts';
 import { decideOutcome, MAX_SNOOZES, settleRowOf, ShutdownError } from '../../../server/runner/outcomes.ts';
 import type { ClaimedActionRow } from '../../../server/runner/rows.ts';
 

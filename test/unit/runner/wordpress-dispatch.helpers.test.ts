@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dispatchBody, parseRetryAfter, remoteMessage, signatureOf } from '../../../server/runner/wordpress-dispatch.ts';
+import { parseRetryAfter } from '../../../server/retry-after.ts';
+import { dispatchBody, remoteMessage, signatureOf } from '../../../server/runner/wordpress-dispatch.ts';
 
 describe('dispatchBody', () => {
   it('splices the stored canonical args verbatim, numbers and key order untouched', () => {

@@ -4,15 +4,23 @@
  * callback secret (options written by setup-wordpress.sh).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { after, before } from 'node:test';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { probePostgres, TEST_DATABASE_URL } from '../../support/databases.ts';
 import { api, startSidecar, type SidecarProcess } from '../../support/sidecar-process.ts';
+import { probeSite, type StandInSite } from './stand-in.ts';
 import { createWordPressSite, freePort, wordpressSkipReason, type WordPressSite } from './wordpress-site.ts';
+
+/** The sidecar's first action id (server/db/action-id-range.ts); Action Scheduler's ids stay below. */
+export { ACTION_ID_FLOOR_DEFAULT as SIDECAR_ID_FLOOR } from '../../../server/db/action-id-range.ts';
+
+const execFileAsync = promisify(execFile);
 
 /** How long the sidecar may take to exit after SIGTERM before it gets SIGKILL. */
 const SIDECAR_STOP_DEADLINE_MS = 10_000;
@@ -35,6 +43,11 @@ export interface BridgeStack {
   secret: string;
   /** A call to the sidecar's REST API with the token. */
   api(method: string, route: string, body?: unknown): Promise<{ status: number; json: any }>;
+  /**
+   * A statement on the sidecar's own tables (schema `{{schema}}` in the text), for states no route
+   * makes, such as an action in progress under an API-only sidecar. PostgreSQL stacks only.
+   */
+  sidecarSql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
   /** Stop the sidecar (the site keeps running and now finds it down). */
   stopSidecar(): Promise<void>;
   stop(): Promise<void>;
@@ -131,6 +144,19 @@ export async function startBridgeStack(options: BridgeStackOptions = {}): Promis
     token,
     secret,
     api: (method, route, body) => api(sidecar.url, token, method, route, body),
+    async sidecarSql<T>(text: string, values: unknown[] = []) {
+      const schema = storage.env.SIDECAR_SCHEMA ?? options.sidecarEnv?.SIDECAR_SCHEMA;
+      const url = storage.env.DATABASE_URL ?? options.sidecarEnv?.DATABASE_URL;
+      assert.ok(schema !== undefined && url !== undefined, 'sidecarSql needs a sidecar on PostgreSQL');
+      const client = new pg.Client({ connectionString: url });
+      client.on('error', (error) => process.stderr.write(`sidecarSql connection error: ${error.message}\n`));
+      await client.connect();
+      try {
+        return (await client.query(text.replaceAll('{{schema}}', `"${schema}"`), values)).rows as T[];
+      } finally {
+        await client.end();
+      }
+    },
     stopSidecar: () => stopSidecarProcess(sidecar),
     async stop() {
       const results = await Promise.allSettled([site.destroy(), stopSidecarProcess(sidecar)]);
@@ -139,6 +165,18 @@ export async function startBridgeStack(options: BridgeStackOptions = {}): Promis
       if (failed) throw failed.reason;
     },
   };
+}
+
+/** The probe plugin (support/stand-in.ts) on the stack's site, activated the first time a test asks. */
+export function probeOnce(live: () => BridgeStack): () => Promise<StandInSite> {
+  let probing: Promise<StandInSite> | null = null;
+  return () => (probing ??= probeSite(live().site));
+}
+
+/** One statement on the site's MariaDB database (root, no password), its output as text. */
+export async function siteSql(site: WordPressSite, sql: string): Promise<string> {
+  const { stdout } = await execFileAsync('mysql', ['-h', process.env.MYSQL_HOST ?? '127.0.0.1', '-P', process.env.MYSQL_PORT ?? '3306', '-u', 'root', '-N', '-B', site.database, '-e', sql]);
+  return stdout.trim();
 }
 
 /** `X-Sidecar-Signature` for a body, as the sidecar computes it. */

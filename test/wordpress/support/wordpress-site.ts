@@ -117,6 +117,8 @@ export interface SiteOptions {
   secret?: string;
   /** Also activate the stand-in Action Scheduler fixture before the bridge. */
   standInActionScheduler?: boolean;
+  /** Activate the bridge plugin (default true); false gives a plain site. */
+  bridge?: boolean;
 }
 
 export interface WordPressSite {
@@ -231,6 +233,7 @@ export async function createWordPressSite(options: SiteOptions = {}): Promise<Wo
   if (options.token !== undefined) setupArgs.push('--token', options.token);
   if (options.secret !== undefined) setupArgs.push('--secret', options.secret);
   if (options.standInActionScheduler) setupArgs.push('--stand-in-as');
+  if (options.bridge === false) setupArgs.push('--no-bridge');
   try {
     await runScript('setup-wordpress.sh', setupArgs, 120_000);
   } catch (error) {

@@ -1,10 +1,12 @@
-import type { Config, RetryPolicyInput } from '../config.ts';
+import type { Config, RetryPolicyInput } from './config.ts';
 
 /**
- * What the runner needs to know about a hook: attempts and backoff, execution timeout, concurrency
- * cap and retention. Precedence: `RETRY_POLICIES` / `HOOK_CONCURRENCY` / `RETENTION_HOOKS` from the
- * environment, then the defaults a built-in handler declares, then the global defaults (1 attempt,
- * Action Scheduler's behaviour for unknown hooks).
+ * What is known about a hook, shared by the features that need it: the action store (an enqueue's
+ * default attempts), the runner (backoff, execution timeout, concurrency cap) and the cleaner
+ * (retention). It lives beside config.ts, below every feature, so the store does not import the runner.
+ * Precedence: `RETRY_POLICIES` / `HOOK_CONCURRENCY` / `RETENTION_HOOKS` from the environment, then the
+ * defaults a built-in handler declares, then the global defaults (1 attempt, Action Scheduler's
+ * behaviour for unknown hooks).
  */
 export interface Backoff {
   baseSeconds: number;
@@ -62,6 +64,16 @@ export function createHookPolicies(config: Pick<Config, 'retryPolicies' | 'hookC
   const declared = new Map<string, HookDefaults>();
   const cache = new Map<string, HookPolicy>();
 
+  /** Declared and `configured` hooks whose policy has a value for `pick`, with that value. */
+  const withValue = (configured: string[], pick: (policy: HookPolicy) => number | null): Map<string, number> => {
+    const result = new Map<string, number>();
+    for (const hook of new Set([...declared.keys(), ...configured])) {
+      const value = pick(policies.policyFor(hook));
+      if (value !== null) result.set(hook, value);
+    }
+    return result;
+  };
+
   const policies: HookPolicies = {
     declare(hook, defaults) {
       declared.set(hook, defaults);
@@ -84,25 +96,8 @@ export function createHookPolicies(config: Pick<Config, 'retryPolicies' | 'hookC
       return policy;
     },
 
-    retentionOverrides() {
-      const hooks = new Set([...declared.keys(), ...Object.keys(config.retentionHooks)]);
-      const result = new Map<string, number>();
-      for (const hook of hooks) {
-        const days = policies.policyFor(hook).retentionDays;
-        if (days !== null) result.set(hook, days);
-      }
-      return result;
-    },
-
-    concurrencyCaps() {
-      const hooks = new Set([...declared.keys(), ...Object.keys(config.hookConcurrency)]);
-      const result = new Map<string, number>();
-      for (const hook of hooks) {
-        const cap = policies.policyFor(hook).concurrency;
-        if (cap !== null) result.set(hook, cap);
-      }
-      return result;
-    },
+    retentionOverrides: () => withValue(Object.keys(config.retentionHooks), (policy) => policy.retentionDays),
+    concurrencyCaps: () => withValue(Object.keys(config.hookConcurrency), (policy) => policy.concurrency),
   };
   return policies;
 }

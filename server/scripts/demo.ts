@@ -15,9 +15,10 @@ import { loadConfig } from '../config.ts';
 import { migrate } from '../db/migrator.ts';
 import { openDatabase } from '../db/open.ts';
 import { resolveApiToken } from '../http/api-token.ts';
-import type { ChatMessage } from './prompts.ts';
-import type { Summarizer } from './openai-summarizer.ts';
-import type { NotificationDetail, NotificationSummary } from './schemas.ts';
+import { createNotificationClients } from '../notifications/clients.ts';
+import type { Summarizer } from '../notifications/openai-summarizer.ts';
+import type { ChatMessage } from '../notifications/prompts.ts';
+import type { NotificationDetail, NotificationSummary } from '../notifications/schemas.ts';
 
 const DEMO_DIR = path.resolve('data', 'demo');
 const RECIPIENTS = { INSERT: ['ops@wecoza.example', 'training@wecoza.example'], UPDATE: ['ops@wecoza.example'] };
@@ -67,11 +68,12 @@ async function main(): Promise<void> {
   const { db } = opened;
   await migrate(db);
   const token = await resolveApiToken(config);
+  const clients = createNotificationClients(config, { warn: (details, message) => say(`    warning: ${message} ${JSON.stringify(details)}`) });
   const app = await buildApp({
     config,
     db,
     apiToken: token.token,
-    ...(offline ? { notificationClients: { summarizerFor: (model: string) => offlineSummarizer(model, prompts) } } : {}),
+    notificationClients: offline ? { ...clients, summarizerFor: (model: string) => offlineSummarizer(model, prompts) } : clients,
   });
   const call = async <T>(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown): Promise<T> => {
     const answer = await app.inject({ method, url, headers: { authorization: `Bearer ${token.token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
@@ -165,6 +167,7 @@ async function main(): Promise<void> {
     say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Start the service itself with: npm start`);
   } finally {
     await app.close();
+    await clients.close();
     await opened.close();
   }
 }
