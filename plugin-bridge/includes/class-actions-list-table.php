@@ -90,27 +90,44 @@ final class Actions_List_Table extends Sidecar_List_Table {
 		if ( null !== $this->error ) {
 			return;
 		}
-		foreach ( $this->items as &$item ) {
-			$logs         = $this->client->get( '/v1/actions/' . (int) $item['id'] . '/logs' );
-			$item['logs'] = \is_wp_error( $logs ) ? array() : (array) ( $logs['logs'] ?? array() );
-		}
-		unset( $item );
+		$this->attach_logs();
 		$this->counts = $this->count_by_status();
 	}
 
 	/**
-	 * Every status's count over all actions, as Action Scheduler's views show them.
+	 * The page's log lines in one `POST /v1/actions/fetch` (not one logs call per row): a row whose
+	 * action went away between the two calls shows no logs.
+	 */
+	private function attach_logs(): void {
+		$ids = array_map( static fn( array $item ): int => (int) $item['id'], $this->items );
+		if ( array() === $ids ) {
+			return;
+		}
+		$answer = $this->client->post( '/v1/actions/fetch', array( 'ids' => $ids, 'logs' => true ) );
+		$logs   = array();
+		foreach ( \is_wp_error( $answer ) ? array() : (array) ( $answer['actions'] ?? array() ) as $action ) {
+			$logs[ (int) $action['id'] ] = (array) ( $action['logs'] ?? array() );
+		}
+		foreach ( $this->items as &$item ) {
+			$item['logs'] = $logs[ (int) $item['id'] ] ?? array();
+		}
+		unset( $item );
+	}
+
+	/**
+	 * Every status's count over all actions, as Action Scheduler's views show them, from one
+	 * `GET /v1/actions/counts`.
 	 *
 	 * @return array<string, int>|null
 	 */
 	private function count_by_status(): ?array {
+		$answer = $this->client->get( '/v1/actions/counts' );
+		if ( \is_wp_error( $answer ) ) {
+			return null;
+		}
 		$counts = array();
 		foreach ( self::STATUSES as $status ) {
-			$answer = $this->client->get( '/v1/actions', array( 'status' => $status, 'per_page' => 1 ) );
-			if ( \is_wp_error( $answer ) ) {
-				return null;
-			}
-			$counts[ $status ] = (int) ( $answer['total'] ?? 0 );
+			$counts[ $status ] = (int) ( $answer['counts'][ $status ] ?? 0 );
 		}
 		return $counts;
 	}

@@ -106,6 +106,15 @@ describe('Tools › Scheduled Actions without Action Scheduler', { skip }, () =>
     assert.equal(await itemsCount(), '100 items');
   });
 
+  it('costs three calls to the sidecar for a page with its log lines and status counts', async () => {
+    await live().site.call('update_option', ['wecoza_sidecar_test_count_http', 'own_page']);
+    await livePage().goto(`${live().site.url}${PAGE}&group=${GROUP}`);
+    await live().site.call('delete_option', ['wecoza_sidecar_test_count_http']);
+    assert.equal((await rowIds()).length, 20);
+    const calls = await live().site.call<string[]>('get_option', ['wecoza_sidecar_test_http_own_page', []]);
+    assert.deepEqual(calls.map((call) => call.split('?')[0]).sort(), ['GET /v1/actions', 'GET /v1/actions/counts', 'POST /v1/actions/fetch'], JSON.stringify(calls));
+  });
+
   it('runs a pending action through the sidecar, which calls the hook back in WordPress, and cancels another', async () => {
     const toRun = ids[5] as number;
     const toCancel = ids[6] as number;
