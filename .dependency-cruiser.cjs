@@ -4,13 +4,13 @@
  *
  *   entries and scripts   main.ts, start.ts, migrate.ts, scripts/
  *   the app               app.ts
- *   features              notifications → runner → actions;  status, locks; http (the app's HTTP plumbing)
+ *   features              notifications → runner → actions, pauses;  hooks → pauses;  status, locks; http (the app's HTTP plumbing)
  *   neutral modules       config.ts, errors.ts, events.ts, hook-policies.ts, retry-after.ts, ...
  *   the database port     db/
  *
  * Type-only imports count: a type that points up ties the layers as much as a value does.
  */
-const FEATURES = '^server/(actions|locks|notifications|runner|status)/';
+const FEATURES = '^server/(actions|hooks|locks|notifications|pauses|runner|status)/';
 const ENTRIES = '^server/(main|start|migrate)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

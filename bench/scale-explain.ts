@@ -1,6 +1,7 @@
 /**
  * bench/scale's EXPLAIN pass: every statement on the hot paths (the runner's claim, settle, heartbeat,
- * reaper, wake-up timer and cleaner; enqueue; has / next / unschedule; the list; the metrics gauges),
+ * reaper, wake-up timer and cleaner; enqueue; has / next / unschedule; the list; the metrics gauges;
+ * GET /v1/hooks),
  * with the values the code binds, run with EXPLAIN (ANALYZE, BUFFERS) on the million-row table. A
  * statement that writes runs inside a transaction that is rolled back, so the table is left as it was.
  * A plan holding a sequential scan of the actions or logs tables is flagged; one over a table that is
@@ -10,6 +11,7 @@ import { buildListQuery, type ListFilter } from '../server/actions/list-query.ts
 import { buildMatchWhere } from '../server/actions/match.ts';
 import { actionStatements, matchStatements } from '../server/actions/sql.ts';
 import type { Database, Queryable } from '../server/db/port.ts';
+import { hookStatements } from '../server/hooks/sql.ts';
 import { runnerStatements } from '../server/runner/sql.ts';
 
 const SMALL_TABLES = new Set(['hook_pauses']);
@@ -117,6 +119,7 @@ export async function explainHotStatements(db: Database, targets: ExplainTargets
     { name: 'cleaner (deleteFinishedByStatus complete)', text: runner.deleteFinishedByStatus, values: ['complete', targets.retentionDays * DAY_SECONDS, [], 2000] },
     { name: 'metrics: live actions by hook (countLiveActionsByHook)', text: runner.countLiveActionsByHook, values: [10_000] },
     { name: 'metrics: oldest due age (selectOldestDueAge)', text: runner.selectOldestDueAge, values: [] },
+    { name: 'GET /v1/hooks (selectHookOverview)', text: hookStatements(s).selectHookOverview, values: [['wecoza_enrich_notification', 'wecoza_send_notification_email']] },
   ];
 
   const flagged: string[] = [];

@@ -34,6 +34,10 @@ import { createLockStore, type LockStore } from './locks/store.ts';
 import { PROCESS_LOCK_KEY } from './notifications/processor.ts';
 import { ENRICH_HOOK } from './notifications/scheduling.ts';
 import { statusRoutes } from './status/routes.ts';
+import { hookRoutes } from './hooks/routes.ts';
+import { registerPauseMetrics } from './pauses/metrics.ts';
+import { runnerPauseRoutes } from './pauses/routes.ts';
+import { createPauseStore, type PauseStore } from './pauses/store.ts';
 import { createStatusReporter } from './status/status.ts';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -73,6 +77,7 @@ export interface AppParts {
   readiness: Readiness;
   actions: ActionStore;
   locks: LockStore;
+  pauses: PauseStore;
   handlers: HandlerRegistry;
   metrics: Registry;
   /** Null when this process runs no actions (SIDECAR_ROLE=api). Started by start.ts, stopped on close. */
@@ -103,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ? null
       : createRunner({ config, db, events, policies, handlers, ...(deps.logger ? { log: deps.logger } : {}), ...(deps.runnerTimings ? { timings: deps.runnerTimings } : {}) });
   const locks = createLockStore(db);
+  const pauses = createPauseStore({ db, events });
 
   const httpGuard = createHttpGuardMetrics(metrics);
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
@@ -120,7 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     http: { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) },
   });
   guardConnections({ server: app.server, maxPerAddress: config.maxConnectionsPerAddress, metrics: httpGuard, log: app.log });
-  app.decorate('sidecar', { events, policies, readiness, actions, locks, handlers, metrics, runner });
+  app.decorate('sidecar', { events, policies, readiness, actions, locks, pauses, handlers, metrics, runner });
   await app.register(notificationsPlugin, {
     config, db, events, policies, actions, locks, readiness, handlers, metrics, runsActions: runner !== null,
     clients: deps.notificationClients ?? unconnectedNotificationClients(config),
@@ -136,10 +142,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const depth = createQueueDepth({ db });
   const callbackMissing = runner !== null && config.wpCallbackUrl === null;
   const stopRunnerMetrics = registerRunnerMetrics({ registry: metrics, events, depth, waitingForCallback: callbackMissing ? { handledHooks: () => handlers.hooks() } : null });
+  registerPauseMetrics({ registry: metrics, pauses });
+  const stopPauseLog = events.on('pause:changed', (change) => app.log.info({ ...change }, change.paused ? 'pause set' : 'pause ended'));
   app.addHook('onClose', async () => {
     await runner?.stop();
     stopNotifier();
     stopRunnerMetrics();
+    stopPauseLog();
   });
 
   registerValidators(app);
@@ -172,6 +181,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await v1.register(actionRoutes, { prefix: '/v1/actions', store: actions, policies });
     await v1.register(runnerRoutes, { prefix: '/v1/actions', store: actions, db, events, runner });
     await v1.register(lockRoutes, { prefix: '/v1/locks', store: locks });
+    await v1.register(hookRoutes, { prefix: '/v1/hooks', db, policies, pauses });
+    await v1.register(runnerPauseRoutes, { prefix: '/v1/runner', pauses });
     await v1.register(notifications.routes, { prefix: '/v1/notifications' });
     const reporter = createStatusReporter({
       db, readiness, depth, notificationsEnabled: config.notificationsEnabled, sourceTable: notifications.source.name, processLockKey: PROCESS_LOCK_KEY, enrichHook: ENRICH_HOOK,

@@ -64,6 +64,8 @@ export interface Config {
   maxConnectionsPerAddress: number;
   runnerBatchSize: number;
   runnerConcurrency: number;
+  /** RUNNER_PAUSED: a runner starting with it writes an indefinite runner pause (POST /v1/runner/resume ends it). */
+  runnerPaused: boolean;
   hookConcurrency: Record<string, number>;
   retryPolicies: Record<string, RetryPolicyInput>;
   leaseSeconds: number;
@@ -250,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnectionsPerAddress: readInt(env, 'MAX_CONNECTIONS_PER_ADDRESS', 256, 0, 100_000),
     runnerBatchSize: readInt(env, 'RUNNER_BATCH_SIZE', 25, 1, 1000),
     runnerConcurrency: readInt(env, 'RUNNER_CONCURRENCY', 32, 1, 1000),
+    runnerPaused: readBool(env, 'RUNNER_PAUSED', false),
     hookConcurrency: readJson(env, 'HOOK_CONCURRENCY', HookConcurrencySchema, {}),
     retryPolicies: readJson(env, 'RETRY_POLICIES', RetryPoliciesSchema, {}),
     leaseSeconds: readInt(env, 'LEASE_SECONDS', 30, 3, 3600),

@@ -43,6 +43,8 @@ export interface HookPolicies {
   retentionOverrides(): Map<string, number>;
   /** Hooks with a concurrency cap, for the claim statement. */
   concurrencyCaps(): Map<string, number>;
+  /** Every hook with a policy of its own (declared by a handler, or named in the environment), sorted. */
+  known(): string[];
 }
 
 function fromInput(input: RetryPolicyInput | undefined): HookDefaults {
@@ -98,6 +100,8 @@ export function createHookPolicies(config: Pick<Config, 'retryPolicies' | 'hookC
 
     retentionOverrides: () => withValue(Object.keys(config.retentionHooks), (policy) => policy.retentionDays),
     concurrencyCaps: () => withValue(Object.keys(config.hookConcurrency), (policy) => policy.concurrency),
+    known: () =>
+      [...new Set([...declared.keys(), ...Object.keys(config.retryPolicies), ...Object.keys(config.hookConcurrency), ...Object.keys(config.retentionHooks)])].sort(),
   };
   return policies;
 }

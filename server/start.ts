@@ -12,6 +12,7 @@ import { SQLSTATE, sqlState } from './db/sqlstate.ts';
 import { resolveApiToken, type ResolvedToken } from './http/api-token.ts';
 import { createMetricsRegistry } from './http/metrics.ts';
 import { createNotificationClients, type OwnedNotificationClients } from './notifications/clients.ts';
+import type { PauseStore } from './pauses/store.ts';
 import { createHandlerRegistry, type HandlerRegistry } from './runner/handlers.ts';
 import type { RunnerTimings } from './runner/runner.ts';
 import { explainListenError, explainPostgresError, StartError } from './start-errors.ts';
@@ -36,7 +37,18 @@ export interface RunningSidecar {
   stop(): Promise<void>;
 }
 
-function banner(config: Config, address: string, database: string, token: ResolvedToken): string {
+/** The banner's pause line: what holds work back in every process sharing the database. */
+async function describePauses(pauses: PauseStore): Promise<string> {
+  const until = (ms: number | null): string => (ms === null ? 'until resumed' : `until ${new Date(ms).toISOString()}`);
+  const [runner, hooks] = await Promise.all([pauses.runnerPause(), pauses.hookPauses()]);
+  const parts: string[] = [];
+  if (runner !== null) parts.push(`RUNNER PAUSED ${until(runner.untilMs)} (POST /v1/runner/resume)`);
+  const shown = hooks.slice(0, 5).map((pause) => `${pause.hook} ${until(pause.untilMs)}`);
+  if (hooks.length > 0) parts.push(`hooks paused: ${shown.join(', ')}${hooks.length > shown.length ? `, and ${hooks.length - shown.length} more (GET /v1/hooks)` : ''}`);
+  return parts.length === 0 ? 'none' : parts.join('; ');
+}
+
+function banner(config: Config, address: string, database: string, token: ResolvedToken, pauses: string): string {
   const lines = [
     '',
     'WeCoza Sidecar is running',
@@ -45,6 +57,7 @@ function banner(config: Config, address: string, database: string, token: Resolv
     `  Database   ${database}`,
     `  Role       ${config.role}${config.role === 'api' ? ' (serves HTTP, runs no action)' : config.role === 'worker' ? ' (runs actions; serves only health and metrics)' : ''}`,
     token.generated ? `  API token  generated on this start (printed above) and stored in ${token.source}` : `  API token  from ${token.source}`,
+    `  Pauses     ${pauses}`,
     '',
   ];
   return lines.join('\n');
@@ -151,7 +164,8 @@ export async function startSidecar(options: StartOptions = {}): Promise<RunningS
     // its health checks should not be taking work either.
     await app.sidecar.runner?.start();
     if (app.sidecar.runner) logger.info({ phase: 'runner', worker: app.sidecar.runner.workerId }, 'runner started');
-    process.stdout.write(`${banner(config, address, opened.description, token)}\n`);
+    const pauses = await describePauses(app.sidecar.pauses).catch((error: unknown) => `could not be read (${error instanceof Error ? error.message : String(error)})`);
+    process.stdout.write(`${banner(config, address, opened.description, token, pauses)}\n`);
 
     let stopping: Promise<void> | null = null;
     const stop = (): Promise<void> =>

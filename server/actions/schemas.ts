@@ -26,7 +26,7 @@ export function oneOfStrings<const T extends readonly string[]>(values: T, optio
 
 export const Hook = Text({ minLength: 1, maxLength: 191, description: 'Hook name, 1–191 characters.', examples: ['wecoza_process_event'] });
 const HookOrAny = Text({ maxLength: 191, description: 'Hook name; empty means any hook.' });
-const Group = Text({ maxLength: 191, description: 'Group slug, 0–191 characters.', examples: ['wecoza-notifications'] });
+export const Group = Text({ maxLength: 191, description: 'Group slug, 0–191 characters.', examples: ['wecoza-notifications'] });
 export const Args = Type.Union([Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())], {
   description:
     'A JSON array or object; its canonical text must fit in 8000 UTF-8 bytes. Key order, types and number literals count and come back exactly as sent. ' +
@@ -119,7 +119,7 @@ export const HasReply = Type.Object({ scheduled: Type.Boolean() });
 
 const StatusList = Type.Union([oneOfStrings(ACTION_STATUSES), Type.Array(oneOfStrings(ACTION_STATUSES))]);
 const DateText = Text({ minLength: 1, maxLength: 64, description: `Unix seconds (0 to ${MAX_UNIX_SECONDS}) or ISO 8601 (years 0000–9999).` });
-const DateInput = Type.Union([Type.Integer({ minimum: 0, maximum: MAX_UNIX_SECONDS }), DateText], { description: 'Unix seconds or ISO 8601.' });
+export const DateInput = Type.Union([Type.Integer({ minimum: 0, maximum: MAX_UNIX_SECONDS }), DateText], { description: 'Unix seconds or ISO 8601.' });
 const listKeys = {
   hook: Type.Optional(HookOrAny),
   partial_args_matching: Type.Optional(oneOfStrings(PARTIAL_ARGS_MATCHING)),

@@ -31,6 +31,8 @@ export interface ClaimLoopParams {
   timings: Pick<RunnerTimings, 'pollFloorMs' | 'claimGatherMs'>;
   execute(row: ClaimedActionRow): void;
   log: HandlerLogger;
+  /** The runner pause (pause-gate.ts): while it holds, nothing is claimed. */
+  paused?: () => boolean;
 }
 
 interface DueState {
@@ -86,6 +88,11 @@ export function createClaimLoop(params: ClaimLoopParams): ClaimLoop {
     let gatherSince = 0;
     await armNextDue().catch((error: unknown) => log.warn({ err: error }, 'could not read the next due time; claiming anyway'));
     while (!stopping) {
+      // Paused: claim nothing; the gate wakes the loop at a resume or at the pause's end.
+      if (params.paused?.() === true) {
+        await signal.wait(timings.pollFloorMs);
+        continue;
+      }
       const free = capacity.free();
       if (free === 0) {
         await signal.wait(timings.pollFloorMs);

@@ -6,8 +6,10 @@ import type { Database } from '../db/port.ts';
 import { sidecarError } from '../errors.ts';
 import type { SidecarEvents } from '../events.ts';
 import { commonErrors, errorReply } from '../error-schema.ts';
-import { retryFailedAction } from './retry-failed-action.ts';
+import { parseDateInput } from '../actions/normalize.ts';
+import { retryFailedAction, retryFailedActions } from './retry-failed-action.ts';
 import type { Runner } from './runner.ts';
+import { BULK_RETRY_DEFAULT_LIMIT, BULK_RETRY_MAX_LIMIT, BulkRetryBody, BulkRetryReply } from './schemas.ts';
 
 export interface RunnerRoutesOptions {
   store: ActionStore;
@@ -90,6 +92,36 @@ export const runnerRoutes: FastifyPluginAsync<RunnerRoutesOptions> = async (app,
       if (result === 'not_failed') throw sidecarError('not_failed', `Action ${id} is ${action.status}; only a failed action can be retried.`, { status: action.status });
       if (result === 'blocked') throw sidecarError('retry_blocked');
       return action;
+    },
+  );
+
+  api.post(
+    '/retry',
+    {
+      schema: {
+        tags: TAG,
+        summary: 'Retry failed actions in bulk, by hook and/or group and finish time',
+        description:
+          'Each matching failed action becomes pending now with a fresh attempt budget and an "action reset" log line, as the single /retry does ' +
+          `(the same transition); oldest failure first, at most \`limit\` (default ${BULK_RETRY_DEFAULT_LIMIT}, at most ${BULK_RETRY_MAX_LIMIT}). ` +
+          'A hook or a group is required: an unfiltered bulk retry is refused with 400, as unschedule-all refuses to cancel the whole queue. ' +
+          'A failed unique action whose twin is live stays failed and is counted in `blocked`.',
+        body: BulkRetryBody,
+        response: { 200: BulkRetryReply, ...commonErrors() },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const hook = body.hook ?? '';
+      const group = body.group ?? '';
+      if (hook === '' && group === '') throw sidecarError('validation_failed', 'Give a hook or a group: a bulk retry never takes every failed action of the queue.');
+      const finishedSince = parseDateInput(body.finished_since, 'finished_since');
+      const finishedBefore = parseDateInput(body.finished_before, 'finished_before');
+      return retryFailedActions({
+        db: options.db,
+        events: options.events,
+        filter: { hook: hook === '' ? null : hook, group: group === '' ? null : group, finishedSince, finishedBefore, limit: body.limit ?? BULK_RETRY_DEFAULT_LIMIT },
+      });
     },
   );
 };

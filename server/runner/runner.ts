@@ -13,6 +13,9 @@ import type { HandlerContext, HandlerLogger, HandlerRegistry } from './handlers.
 import type { HookPolicies } from '../hook-policies.ts';
 import { reapExpiredLeases, startHeartbeat } from './leases.ts';
 import { createMaintenance, type Maintenance } from './maintenance.ts';
+import { createPauseGate, type PauseGate } from './pause-gate.ts';
+import { createPauseStore } from '../pauses/store.ts';
+import '../pauses/events.ts';
 import { createExecutionPool, type ExecutionPool } from './pool.ts';
 import type { ClaimedActionRow } from './rows.ts';
 import { createRunRegistry, type RunRegistry } from './run-registry.ts';
@@ -45,6 +48,8 @@ export interface Runner {
   readonly state: RunnerState;
   /** Handlers running now (a timed-out handler counts until it settles). */
   readonly running: number;
+  /** The runner pause as this runner last read it: while true, it claims nothing (/run still runs). */
+  readonly paused: boolean;
   start(): Promise<void>;
   /** Stop claiming, let handlers finish within `graceMs`, give the rest back, write every outcome. */
   stop(graceMs?: number): Promise<void>;
@@ -84,6 +89,7 @@ interface RunnerParts {
   settler: Settler;
   capacity: Capacity;
   pool: ExecutionPool;
+  gate: PauseGate;
 }
 
 /** What start() sets up and the shutdown takes down. */
@@ -97,12 +103,21 @@ interface Background {
 
 /** Wake-ups (in-process events, LISTEN), the heartbeat, maintenance timers, then the claim loop. */
 async function startBackground(parts: RunnerParts, runner: Pick<Runner, 'reap' | 'clean'>): Promise<Background> {
-  const { config, db, sql, events, workerId, signal, log, timings, registry, maintenance } = parts;
-  const unsubscribe = events.on('actions:enqueued', ({ earliestDueAt }) => signal.wake(earliestDueAt));
+  const { config, db, sql, events, workerId, signal, log, timings, registry, maintenance, gate } = parts;
+  const unsubscribers = [
+    events.on('actions:enqueued', ({ earliestDueAt }) => signal.wake(earliestDueAt)),
+    // A pause changed here: the gate reads the runner pause again; a hook's resume may free due work.
+    events.on('pause:changed', (change) => (change.scope === 'runner' ? void gate.refresh() : signal.wake())),
+  ];
+  const unsubscribe = (): void => unsubscribers.forEach((off) => off());
+  // RUNNER_PAUSED=true: this start writes the pause (every process sharing the database honours it).
+  if (config.runnerPaused) await createPauseStore({ db, events }).pauseRunner(null, 'RUNNER_PAUSED=true at start');
+  await gate.refresh();
+  gate.start();
   let listen: ListenHandle | null = null;
   if (db.kind === 'postgres' && !config.pollOnly) {
     try {
-      listen = await listenForWakeups({ db, channel: wakeChannelFor(db.schema), senderId: workerId, signal });
+      listen = await listenForWakeups({ db, channel: wakeChannelFor(db.schema), senderId: workerId, signal, onPauseChanged: () => void gate.refresh() });
     } catch (error) {
       log.warn({ err: error }, 'LISTEN failed; this worker finds new actions by polling');
     }
@@ -118,6 +133,7 @@ async function startBackground(parts: RunnerParts, runner: Pick<Runner, 'reap' |
 async function shutDown(parts: RunnerParts, background: Background | null, graceMs: number): Promise<void> {
   const { log, timings, registry, executor, capacity } = parts;
   parts.loop.stop();
+  parts.gate.stop();
   background?.unsubscribe();
   const maintenanceDone = parts.maintenance.stop();
   await background?.listen?.close().catch(() => undefined);
@@ -179,9 +195,10 @@ export function createRunner(params: RunnerParams): Runner {
   const pool = createExecutionPool(config.runnerConcurrency, (error) => log.error({ err: error }, 'runner task failed unexpectedly'));
   const executor = createExecutor({ db, sql, events, registry, capacity, pool, handlers, dispatch: dispatch ?? refuseWithoutCallback, log, onSlotFreed: () => loop.slotFreed() });
   const execute = (row: ClaimedActionRow): void => void executor.execute(row);
+  const gate = createPauseGate({ db, signal, pollMs: timings.pollFloorMs, log });
   const loop = createClaimLoop({
     db, sql, workerId, leaseSeconds: config.leaseSeconds, batchSize: config.runnerBatchSize, concurrency: config.runnerConcurrency,
-    capacity, signal, timings, execute, log,
+    capacity, signal, timings, execute, log, paused: gate.paused,
   });
   const maintenance = createMaintenance({ log });
 
@@ -189,7 +206,7 @@ export function createRunner(params: RunnerParams): Runner {
   let stopped: Promise<void> | null = null;
   /** Set by start(); a stop() that comes while start() is still setting up waits for it. */
   let background: Promise<Background> | null = null;
-  const parts: RunnerParts = { config, db, sql, events, workerId, signal, log, timings, registry, executor, loop, maintenance, settler, capacity, pool };
+  const parts: RunnerParts = { config, db, sql, events, workerId, signal, log, timings, registry, executor, loop, maintenance, settler, capacity, pool, gate };
 
   const runner: Runner = {
     workerId,
@@ -198,6 +215,9 @@ export function createRunner(params: RunnerParams): Runner {
     },
     get running() {
       return capacity.running;
+    },
+    get paused() {
+      return gate.paused();
     },
     async start() {
       if (state !== 'created') return;

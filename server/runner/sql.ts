@@ -5,6 +5,8 @@
  * in the same statement (DESIGN.md §4.6).
  */
 
+import { heldByPauseLogLines } from '../pauses/sql.ts';
+
 /**
  * What a claim returns, in the order `ClaimedActionRow` declares it: the claim's UPDATE returns these
  * columns only (not `a.*`, which carried every column of every claimed row through the statement).
@@ -30,6 +32,8 @@ function claimStatements(s: string) {
      *   SKIP LOCKED, so concurrent claimers never wait on each other nor take the same row.
      * - `chosen` keeps per hook its room across priorities and the first $1 of all in claim order.
      *   Rows picked but not chosen stay pending: their row locks end with the statement.
+     * - `logged` writes "action started" and, for an action a pause held back, a line saying so
+     *   (pauses/sql.ts heldByPauseLogLines).
      * The UPDATE finds the chosen rows by `= ANY (ARRAY(...))`: with a join, the generic plan of this
      * prepared statement hashed the whole table (measured: half the drain rate).
      */
@@ -84,7 +88,12 @@ function claimStatements(s: string) {
         WHERE a.id = ANY (ARRAY(SELECT id FROM chosen))
         RETURNING ${CLAIMED_COLUMNS}
       ),
-      logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, 'action started via Sidecar' FROM claimed)
+      logged AS (
+        INSERT INTO ${s}.action_logs (action_id, message)
+        ${heldByPauseLogLines(s, 'claimed')}
+        UNION ALL
+        SELECT id, 'action started via Sidecar' FROM claimed
+      )
       SELECT * FROM claimed ORDER BY priority, scheduled_at, id`,
 
     /**
@@ -167,13 +176,17 @@ function outcomeStatements(s: string) {
       )
       SELECT id, extract(epoch FROM now())::float8 AS db_now FROM settled`,
 
-    /** Pause a hook until now + $2 seconds; a longer pause already in place wins. */
+    /**
+     * Pause a hook until now + $2 seconds; a longer pause already in place wins, and keeps its reason:
+     * an operator's pause (pauses/sql.ts), indefinite or longer, is neither shortened nor relabelled.
+     */
     pauseHookUntil: `
       INSERT INTO ${s}.hook_pauses (hook, paused_until, reason)
       VALUES ($1, now() + make_interval(secs => $2::float8), $3)
       ON CONFLICT (hook) DO UPDATE
       SET paused_until = GREATEST(${s}.hook_pauses.paused_until, EXCLUDED.paused_until),
-          reason = EXCLUDED.reason, updated_at = now()`,
+          reason = CASE WHEN ${s}.hook_pauses.paused_until >= EXCLUDED.paused_until THEN ${s}.hook_pauses.reason ELSE EXCLUDED.reason END,
+          updated_at = now()`,
 
     /** Carry a series' failure count onto its new instances. */
     setSeriesFailures: `
@@ -195,22 +208,62 @@ function outcomeStatements(s: string) {
     /** `fenced()`'s question about another run's claim: does its token still hold an action in progress? */
     selectClaimIsLive: `SELECT EXISTS (SELECT 1 FROM ${s}.actions WHERE status = 'in-progress' AND claim_token = $1::uuid) AS live`,
 
+    /** /retry of one action ($1): see resetFailedActions. */
+    resetFailedAction: resetFailedActions(s, 'one'),
+
     /**
-     * /retry: a failed action becomes pending now with a fresh attempt budget. A failed instance of a
-     * recurring series whose next instance is already live runs once (it becomes a single action):
-     * finishing it must not start a second copy of the series. An instance whose series stopped (the
-     * 5-failure rule) stays recurring, so a successful retry resumes the series.
+     * POST /v1/actions/retry: up to $5 failed actions of hook $1 and/or group $2 (null: any), finished
+     * at or after $3 and before $4 (null: unbounded), oldest first. Rows another retry holds are skipped.
      */
-    resetFailedAction: `
-      WITH target AS (
-        SELECT a.id, a.schedule_type IN ('interval', 'cron') AND EXISTS (
+    resetFailedActionsByFilter: resetFailedActions(s, 'filter'),
+  };
+}
+
+/** Which failed rows a reset takes: one by id, or a filter (see the two statements above). */
+function failedTargets(s: string, by: 'one' | 'filter'): string {
+  const columns = `a.id, a.hook, a.group_name, a.args_digest, a.schedule_type, a.is_unique, a.max_attempts`;
+  if (by === 'one') return `SELECT ${columns} FROM ${s}.actions a WHERE a.id = $1 AND a.status = 'failed' FOR UPDATE`;
+  return `
+        SELECT ${columns} FROM ${s}.actions a
+        WHERE a.status = 'failed' AND ($1::text IS NULL OR a.hook = $1) AND ($2::text IS NULL OR a.group_name = $2)
+          AND ($3::timestamptz IS NULL OR a.finished_at >= $3) AND ($4::timestamptz IS NULL OR a.finished_at < $4)
+        ORDER BY a.finished_at, a.id
+        LIMIT $5
+        FOR UPDATE SKIP LOCKED`;
+}
+
+/**
+ * /retry, for one action or many: the one transition from failed back to pending, now, with a fresh
+ * attempt budget and a log line each (Action Scheduler has no such thing: its failed actions stay
+ * failed). Two things must not double:
+ * - a recurring or cron series: a failed instance whose series already has a live instance, or that
+ *   is not the newest instance of its series among those reset together, runs once (it becomes a
+ *   single action). An instance whose series stopped (the 5-failure rule) stays recurring, so a
+ *   successful retry resumes the series;
+ * - a unique action: one whose twin is live, or that is not the newest of its twins reset together,
+ *   stays failed (`matched` counts it, `reset` does not). A twin going live concurrently still meets
+ *   the partial unique index, which refuses the whole statement (the caller retries or answers 409).
+ */
+function resetFailedActions(s: string, by: 'one' | 'filter'): string {
+  const sameKey = (t: string, l: string): string => `${t}.hook = ${l}.hook AND ${t}.group_name = ${l}.group_name AND ${t}.args_digest = ${l}.args_digest`;
+  return `
+      WITH locked AS (${failedTargets(s, by)}
+      ),
+      ranked AS (
+        SELECT l.*,
+               row_number() OVER (PARTITION BY l.hook, l.group_name, l.args_digest, l.schedule_type ORDER BY l.id DESC) AS series_rank,
+               row_number() OVER (PARTITION BY l.hook, l.group_name, l.args_digest, l.is_unique ORDER BY l.id DESC) AS unique_rank
+        FROM locked l
+      ),
+      target AS (
+        SELECT r.id, r.max_attempts,
+               r.schedule_type IN ('interval', 'cron') AND (r.series_rank > 1 OR EXISTS (
                  SELECT 1 FROM ${s}.actions t
-                 WHERE t.hook = a.hook AND t.group_name = a.group_name AND t.args_digest = a.args_digest
-                   AND t.status IN ('pending', 'in-progress') AND t.schedule_type = a.schedule_type AND t.id <> a.id
-               ) AS series_went_on
-        FROM ${s}.actions a
-        WHERE a.id = $1 AND a.status = 'failed'
-        FOR UPDATE
+                 WHERE ${sameKey('t', 'r')} AND t.status IN ('pending', 'in-progress') AND t.schedule_type = r.schedule_type AND t.id <> r.id
+               )) AS series_went_on
+        FROM ranked r
+        WHERE NOT (r.is_unique AND (r.unique_rank > 1 OR EXISTS (
+                 SELECT 1 FROM ${s}.actions t WHERE ${sameKey('t', 'r')} AND t.is_unique AND t.status IN ('pending', 'in-progress'))))
       ),
       reset AS (
         UPDATE ${s}.actions a
@@ -220,17 +273,18 @@ function outcomeStatements(s: string) {
             schedule_interval = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_interval END,
             schedule_cron = CASE WHEN t.series_went_on THEN NULL ELSE a.schedule_cron END
         FROM target t WHERE a.id = t.id
-        RETURNING a.id, a.max_attempts, t.series_went_on
+        RETURNING a.id, t.max_attempts, t.series_went_on
       ),
       logged AS (
         INSERT INTO ${s}.action_logs (action_id, message)
-        SELECT id, 'action reset: retry requested via Sidecar (a fresh budget of ' || max_attempts
+        SELECT id, 'action reset: ${by === 'one' ? 'retry' : 'bulk retry'} requested via Sidecar (a fresh budget of ' || max_attempts
                    || CASE WHEN max_attempts = 1 THEN ' attempt)' ELSE ' attempts)' END
                    || CASE WHEN series_went_on THEN '; it runs once: its series already has a pending instance' ELSE '' END
         FROM reset
       )
-      SELECT id, (extract(epoch FROM now()) * 1000)::float8 AS due_ms FROM reset`,
-  };
+      SELECT (SELECT count(*) FROM locked)::integer AS matched, count(*)::integer AS reset,
+             (extract(epoch FROM now()) * 1000)::float8 AS due_ms
+      FROM reset`;
 }
 
 /** Leases: the heartbeat and the reaper. */

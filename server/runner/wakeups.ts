@@ -1,6 +1,7 @@
 import type { Database, ListenHandle } from '../db/port.ts';
 import type { SidecarEvents } from '../events.ts';
 import type { HandlerLogger } from './handlers.ts';
+import '../pauses/events.ts';
 
 /**
  * How a sleeping claim loop learns there is work (DESIGN.md §4.1 "Wake-ups"):
@@ -11,6 +12,9 @@ import type { HandlerLogger } from './handlers.ts';
  *   whose pause ended, another process's retry falling due).
  */
 export const NOTIFY_COALESCE_MS = 5;
+
+/** The payload's second word when a pause changed (instead of a due time): readers re-read the runner pause. */
+const PAUSE_CHANGED = 'pause';
 
 /** One channel per schema, so deployments (and test schemas) sharing a database do not wake each other. */
 export function wakeChannelFor(quotedSchema: string): string {
@@ -113,25 +117,38 @@ export function startWakeNotifier(params: { db: Database; events: SidecarEvents;
     if (wait <= 0) send();
     else timer = setTimeout(send, wait);
   });
+  // Pauses are rare and every process must hear of each: not coalesced.
+  const unsubscribePauses = params.events.on('pause:changed', () => {
+    db.query('SELECT pg_notify($1, $2)', [channel, `${senderId} ${PAUSE_CHANGED}`]).catch((error: unknown) => {
+      log.warn({ err: error }, 'could not send the pause NOTIFY; other processes will read the pause when they poll');
+    });
+  });
 
   return () => {
     unsubscribe();
+    unsubscribePauses();
     if (timer !== null) clearTimeout(timer);
     timer = null;
   };
 }
 
 /** LISTEN for other processes' wake-ups; after a reconnect, notifications may be lost: poll once. */
-export function listenForWakeups(params: { db: Database; channel: string; senderId: string; signal: WakeSignal }): Promise<ListenHandle> {
+export function listenForWakeups(params: { db: Database; channel: string; senderId: string; signal: WakeSignal; onPauseChanged?(): void }): Promise<ListenHandle> {
   const { db, channel, senderId, signal } = params;
   return db.listen(channel, {
     onNotify(payload) {
       const [sender, due] = payload.split(' ');
       if (sender === senderId) return; // this process was woken by the in-process event already
+      if (due === PAUSE_CHANGED) {
+        // The runner pause may have changed, or a hook resumed with due work: read, and look.
+        params.onPauseChanged?.();
+        return signal.wake();
+      }
       const dueAt = Number(due);
       signal.wake(Number.isFinite(dueAt) ? dueAt : undefined);
     },
     onReconnect() {
+      params.onPauseChanged?.();
       signal.wake();
     },
   });

@@ -48,7 +48,8 @@ const Notifications = Type.Object(
     }),
     last_pass: Type.Union([LastPass, Type.Null()], { description: 'The latest processor pass (the wecoza_ai_summary_lock); null before the first.' }),
     emails_last_24h: Type.Object({ sent: Type.Integer(), failed: Type.Integer() }, { ...strict, description: 'Deliveries that ended sent or failed in the last 24 h.' }),
-    ai_paused_until: Type.Union([Timestamp, Type.Null()], { description: 'Set while OpenAI asked to slow down: enrichment is paused until then.' }),
+    ai_paused: Type.Boolean({ description: 'True while the enrichment hook is paused (OpenAI asked to slow down, or an operator paused it).' }),
+    ai_paused_until: Type.Union([Timestamp, Type.Null()], { description: 'When the enrichment hook’s pause ends; null when not paused or paused indefinitely.' }),
   },
   strict,
 );

@@ -11,10 +11,12 @@ export function statusStatements(s: string) {
              l.acquired_at AS pass_started_at, l.expires_at AS pass_expires_at, l.fence AS passes,
              (l.token IS NOT NULL AND l.expires_at > now()) AS pass_running,
              e.sent AS sent_24h, e.failed AS failed_24h,
-             (SELECT paused_until FROM ${s}.hook_pauses WHERE hook = $3 AND paused_until > now()) AS ai_paused_until
+             p.paused_until IS NOT NULL AS ai_paused,
+             CASE WHEN isfinite(p.paused_until) THEN p.paused_until END AS ai_paused_until
       FROM (SELECT 1) AS one
       LEFT JOIN ${s}.notification_cursor c ON c.source_table = $1
       LEFT JOIN ${s}.locks l ON l.key = $2
+      LEFT JOIN ${s}.hook_pauses p ON p.hook = $3 AND p.paused_until > now()
       CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE state = 'sent')::integer AS sent, count(*) FILTER (WHERE state = 'failed')::integer AS failed
         FROM ${s}.deliveries

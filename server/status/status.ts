@@ -21,6 +21,8 @@ interface PipelineRow {
   pass_running: boolean | null;
   sent_24h: number;
   failed_24h: number;
+  ai_paused: boolean;
+  /** Null while paused indefinitely (an operator's pause ends at 'infinity'). */
   ai_paused_until: Date | null;
 }
 
@@ -59,6 +61,7 @@ function toPipeline(row: PipelineRow | undefined, params: StatusReporterParams):
             passes: Number(row?.passes ?? 0),
           },
     emails_last_24h: { sent: row?.sent_24h ?? 0, failed: row?.failed_24h ?? 0 },
+    ai_paused: row?.ai_paused === true,
     ai_paused_until: row?.ai_paused_until?.toISOString() ?? null,
   };
 }
