@@ -167,6 +167,22 @@ function outcomeStatements(s: string) {
       )
       SELECT id, extract(epoch FROM now())::float8 AS db_now FROM settled`,
 
+    /**
+     * settleClaimedActions for a batch that only completes ($1 ids, $2 tokens, $3 the log line): the
+     * common case under a backlog, with two arrays to send and unnest instead of eight (bench:profile:
+     * the settle was half the database time of a drain). Same fence, same columns written.
+     */
+    completeClaimedActions: `
+      WITH settled AS (
+        UPDATE ${s}.actions a
+        SET status = 'complete', claim_token = NULL, lease_expires_at = NULL, finished_at = now(), last_error = NULL
+        FROM unnest($1::bigint[], $2::uuid[]) AS o(id, token)
+        WHERE a.id = o.id AND a.claim_token = o.token AND a.status = 'in-progress'
+        RETURNING a.id
+      ),
+      logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, $3::text FROM settled)
+      SELECT id, extract(epoch FROM now())::float8 AS db_now FROM settled`,
+
     /** Pause a hook until now + $2 seconds; a longer pause already in place wins. */
     pauseHookUntil: `
       INSERT INTO ${s}.hook_pauses (hook, paused_until, reason)
