@@ -6,6 +6,8 @@ import Queue from 'better-queue';
  * `maxTimeout` (that would free the slot while the handler keeps running): the runner aborts a
  * handler at its timeout through its own AbortController, and the slot stays taken until the handler's
  * promise settles, so a handler that ignores its signal still counts against the capacity.
+ * A task is the batch of actions of one claim (executor.ts): the pool bounds open batches, the
+ * capacity bounds handlers, and there are never more open batches than running handlers.
  */
 export interface ExecutionPool {
   /** Run `task` when a slot is free; `key` must be unique among queued and running tasks. */

@@ -97,18 +97,22 @@ export function createSettler(params: SettlerParams): Settler {
   const write = async (batch: Settlement[]): Promise<void> => {
     const rows = batch.map((settlement) => ({ settlement, write: settleRowOf(settlement.outcome, settlement.row) }));
     const columns = toColumns(rows);
-    const values = [columns.ids, columns.tokens, columns.statuses, columns.delays, columns.refunds, columns.snoozed, columns.messages, columns.errors];
+    const onlyCompletes = batch.every((s) => s.outcome.kind === 'complete');
+    const statement = onlyCompletes ? sql.completeClaimedActions : sql.settleClaimedActions;
+    const values = onlyCompletes
+      ? [columns.ids, columns.tokens, columns.messages[0]]
+      : [columns.ids, columns.tokens, columns.statuses, columns.delays, columns.refunds, columns.snoozed, columns.messages, columns.errors];
     const pauses = batch.filter((s) => s.outcome.kind === 'snooze' && s.outcome.pauseHook);
     const series = batch.filter((s) => isRecurring(s.row) && isTerminal(s.outcome));
 
     let settledIds: Set<number>;
     let enqueued: EnqueueResult[] = [];
     if (pauses.length === 0 && series.length === 0) {
-      const { rows: settled } = await db.query<{ id: number }>(sql.settleClaimedActions, values, { prepare: true });
+      const { rows: settled } = await db.query<{ id: number }>(statement, values, { prepare: true });
       settledIds = new Set(settled.map((r) => r.id));
     } else {
       ({ settledIds, enqueued } = await db.transaction(async (tx) => {
-        const { rows: settled } = await tx.query<{ id: number; db_now: number }>(sql.settleClaimedActions, values, { prepare: true });
+        const { rows: settled } = await tx.query<{ id: number; db_now: number }>(statement, values, { prepare: true });
         const ids = new Set(settled.map((r) => r.id));
         for (const { row, outcome } of pauses) {
           if (ids.has(row.id) && outcome.kind === 'snooze') await tx.query(sql.pauseHookUntil, [row.hook, outcome.delaySeconds, outcome.reason]);

@@ -103,9 +103,13 @@ function claimStatements(s: string) {
      * database time of the loop's previous look (now() on the first): a due backlog must not hide a
      * retry falling due later, and an action that fell due between the claim and this look must not
      * be missed (it comes back as due in the past: the loop claims again at once).
+     * "Due now" is the earliest pending date compared with now(), one probe of actions_status_date:
+     * an EXISTS over (pending, due) was planned as a sequential scan that expects an early match and,
+     * at a million rows with the pending ones last in the heap, read 900,000 finished rows first
+     * (114 ms per look in bench:scale).
      */
     selectDueState: `
-      SELECT EXISTS (SELECT 1 FROM ${s}.actions WHERE status = 'pending' AND scheduled_at <= now()) AS due_now,
+      SELECT COALESCE((SELECT min(scheduled_at) FROM ${s}.actions WHERE status = 'pending') <= now(), false) AS due_now,
              (SELECT (extract(epoch FROM min(scheduled_at)) * 1000)::float8 FROM ${s}.actions
               WHERE status = 'pending' AND scheduled_at > COALESCE(to_timestamp($1::float8 / 1000), now())) AS next_due_ms,
              (extract(epoch FROM now()) * 1000)::float8 AS now_ms`,
@@ -174,6 +178,22 @@ function outcomeStatements(s: string) {
         INSERT INTO ${s}.action_logs (action_id, message)
         SELECT o.id, o.message FROM outcome o JOIN settled USING (id)
       )
+      SELECT id, extract(epoch FROM now())::float8 AS db_now FROM settled`,
+
+    /**
+     * settleClaimedActions for a batch that only completes ($1 ids, $2 tokens, $3 the log line): the
+     * common case under a backlog, with two arrays to send and unnest instead of eight (bench:profile:
+     * the settle was half the database time of a drain). Same fence, same columns written.
+     */
+    completeClaimedActions: `
+      WITH settled AS (
+        UPDATE ${s}.actions a
+        SET status = 'complete', claim_token = NULL, lease_expires_at = NULL, finished_at = now(), last_error = NULL
+        FROM unnest($1::bigint[], $2::uuid[]) AS o(id, token)
+        WHERE a.id = o.id AND a.claim_token = o.token AND a.status = 'in-progress'
+        RETURNING a.id
+      ),
+      logged AS (INSERT INTO ${s}.action_logs (action_id, message) SELECT id, $3::text FROM settled)
       SELECT id, extract(epoch FROM now())::float8 AS db_now FROM settled`,
 
     /**
@@ -371,13 +391,17 @@ function upkeepStatements(s: string) {
       SELECT count(*)::integer AS deleted FROM deleted`,
 
     /**
-     * Gauges for /metrics: live actions per hook and status, read through the live partial index and
-     * capped at $1 rows so a huge backlog costs a bounded scan (the answer then says it is capped).
+     * Gauges for /metrics: live actions per hook and status, capped at $1 rows so a huge backlog costs
+     * a bounded scan (the answer then says it is capped). One branch per status, so each reads its
+     * partial index (pending: actions_claim_by_hook, which holds hook and date; in progress:
+     * actions_lease): `status IN (pending, in-progress)` read the whole table (bench:scale, 245 ms at
+     * a million rows).
      */
     countLiveActionsByHook: `
       WITH live AS (
-        SELECT hook, status, scheduled_at FROM ${s}.actions
-        WHERE status IN ('pending', 'in-progress')
+        (SELECT hook, 'pending'::text AS status, scheduled_at FROM ${s}.actions WHERE status = 'pending' LIMIT $1)
+        UNION ALL
+        (SELECT hook, 'in-progress'::text AS status, scheduled_at FROM ${s}.actions WHERE status = 'in-progress' LIMIT $1)
         LIMIT $1
       )
       SELECT hook,
